@@ -1,0 +1,195 @@
+/**
+ * Peak resident memory of the server while 100 MB of attachments stream through it: the real
+ * server as its own process (so only its memory is measured), a reporter uploading 100 MiB in one
+ * request (four files of 25 MiB, the per-file cap; the form's total cap is 100 MiB), then a
+ * reviewer downloading the same 100 MiB, one file after the other and then all four at once. Files are sealed chunk by chunk on the way in
+ * and opened chunk by chunk on the way out, so memory should not grow with the file size.
+ * Target: growth over the idle baseline < 64 MB (upload, and download one stream at a time).
+ *
+ * The measured phases contain no argon2id work: the report, the follow-up sign-in and the staff
+ * sign-in (each one argon2id derivation) happen before the baseline is taken.
+ */
+import { request as httpRequest } from 'node:http';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CRYPTO_PARAMS, type Argon2Params } from '../server/crypto/index.js';
+import { spawnServer, type ServerProcess } from '../test/faults/support/server-process.js';
+import { cli, enrolStaff, followupLogin, loginStaff, queueCases, submitPublicReport } from '../test/faults/support/flows.js';
+import type { WebSession } from '../test/faults/support/web-session.js';
+import { adminQuery } from './admin.js';
+
+export type RssBenchOptions = { databaseUrl: string; argon2: Argon2Params };
+export type RssBenchResult = {
+  bytes: number;
+  baselineMB: number;
+  upload: { peakMB: number; growthMB: number; seconds: number; mbPerSecond: number };
+  download: { peakMB: number; growthMB: number; seconds: number; mbPerSecond: number };
+  /** The same four files downloaded at once: four streams in flight. */
+  downloadConcurrent: { peakMB: number; growthMB: number; seconds: number; mbPerSecond: number };
+  targetGrowthMB: number;
+};
+
+const MiB = 1024 * 1024;
+const FILES = 4;
+const FILE_BYTES = 25 * MiB;
+const TARGET_GROWTH_MB = 64;
+
+/** Resident set size of a process in MB (10^6 bytes), from /proc. */
+function rssMB(pid: number): number {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return kb ? (Number(kb) * 1024) / 1e6 : Number.NaN;
+}
+
+/** Samples RSS every 10 ms while `work` runs; returns the peak and how long it took. */
+async function peakDuring(pid: number, work: () => Promise<void>): Promise<{ peakMB: number; seconds: number }> {
+  let peak = rssMB(pid);
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rssMB(pid));
+  }, 10);
+  const started = performance.now();
+  try {
+    await work();
+  } finally {
+    clearInterval(timer);
+  }
+  return { peakMB: Math.max(peak, rssMB(pid)), seconds: (performance.now() - started) / 1000 };
+}
+
+/** The deterministic content of file `i`: ASCII lines (valid UTF-8 text), generated on the fly. */
+function* fileChunks(i: number): Generator<Buffer> {
+  const line = Buffer.from(`file ${i}: ${'寄递卫士 benchmark line '.repeat(3)}\n`);
+  const block = Buffer.concat(Array.from({ length: Math.ceil(MiB / line.length) }, () => line)).subarray(0, MiB);
+  for (let sent = 0; sent < FILE_BYTES; sent += block.length) yield block.subarray(0, Math.min(block.length, FILE_BYTES - sent));
+}
+
+function expectedDigest(i: number): string {
+  const hash = createHash('sha256');
+  for (const chunk of fileChunks(i)) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+/** Streams a multipart body (_csrf, note, four files) without ever holding it whole. */
+function uploadFiles(base: string, s: WebSession): Promise<number> {
+  const boundary = `----bench${randomBytes(8).toString('hex')}`;
+  const part = (headers: string) => Buffer.from(`--${boundary}\r\n${headers}\r\n\r\n`);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(new URL('/followup/files', base), {
+      method: 'POST',
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, cookie: s.cookieHeader(), 'transfer-encoding': 'chunked' },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    const write = (b: Buffer) => (req.write(b) ? Promise.resolve() : new Promise<void>((r) => req.once('drain', () => r())));
+    void (async () => {
+      await write(Buffer.concat([part('Content-Disposition: form-data; name="_csrf"'), Buffer.from(s.token), Buffer.from('\r\n')]));
+      await write(Buffer.concat([part('Content-Disposition: form-data; name="note"'), Buffer.from('100 MB'), Buffer.from('\r\n')]));
+      for (let i = 0; i < FILES; i++) {
+        await write(part(`Content-Disposition: form-data; name="files"; filename="scan-${i}.txt"\r\nContent-Type: text/plain`));
+        for (const chunk of fileChunks(i)) await write(chunk);
+        await write(Buffer.from('\r\n'));
+      }
+      req.end(`--${boundary}--\r\n`);
+    })().catch(reject);
+  });
+}
+
+/** Downloads one file, hashing it as it arrives; returns its size and digest. */
+function download(base: string, s: WebSession, path: string): Promise<{ bytes: number; sha256: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(new URL(path, base), { headers: { cookie: s.cookieHeader() } }, (res) => {
+      if (res.statusCode !== 200) return reject(new Error(`download ${path}: HTTP ${res.statusCode}`));
+      const hash = createHash('sha256');
+      let bytes = 0;
+      res.on('data', (c: Buffer) => {
+        bytes += c.length;
+        hash.update(c);
+      });
+      res.on('end', () => resolve({ bytes, sha256: hash.digest('hex') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export async function runRssBench(opts: RssBenchOptions): Promise<RssBenchResult> {
+  const name = `bench_rss_${randomBytes(4).toString('hex')}`;
+  await adminQuery(opts.databaseUrl, `create database ${name}`);
+  const url = new URL(opts.databaseUrl);
+  url.pathname = `/${name}`;
+  const env = {
+    DATABASE_URL: url.toString(),
+    DATA_DIR: mkdtempSync(path.join(tmpdir(), 'parcelguard-bench-rss-')),
+    LOG_LEVEL: 'warn',
+    ARGON2_MEMORY_KIB: String(opts.argon2.memoryKiB),
+    ARGON2_ITERATIONS: String(opts.argon2.iterations),
+    ARGON2_PARALLELISM: String(opts.argon2.parallelism),
+    ARGON2_MAX_CONCURRENT: String(opts.argon2.maxConcurrent),
+  };
+  let server: ServerProcess | undefined;
+  try {
+    const link = /\S+\/staff\/enrol\/\S+/.exec(await cli(env, ['staff:create', '--username', 'bench-rss', '--role', 'reviewer']))?.[0];
+    server = await spawnServer(env);
+    const base = server.baseUrl;
+    const staff = await enrolStaff(base, link!, 'bench-rss', 'lantern pebble harbour 5521');
+    const receipt = await submitPublicReport(base, { fields: { categories: 'other', description: '100 MB 附件内存测试', identity_choice: 'anonymous' } });
+    const reporter = await followupLogin(base, receipt);
+    const reviewer = await loginStaff(base, staff);
+    const [caseNumber] = await queueCases(reviewer);
+
+    // Warm up the routes measured (template compilation, JIT), then let the heap settle.
+    await reviewer.get(`/staff/cases/${caseNumber}`);
+    await reporter.get('/followup');
+    await new Promise((r) => setTimeout(r, 2_000));
+    const baselineMB = rssMB(server.pid);
+
+    let status = 0;
+    const up = await peakDuring(server.pid, async () => {
+      status = await uploadFiles(base, reporter);
+    });
+    if (status !== 303) throw new Error(`upload answered HTTP ${status}`);
+
+    const casePage = await reviewer.get(`/staff/cases/${caseNumber}`);
+    const ids = [...new Set([...casePage.text.matchAll(/\/files\/([0-9a-f-]{36})/g)].map((m) => m[1]!))];
+    if (ids.length !== FILES) throw new Error(`expected ${FILES} files on the case page, found ${ids.length}`);
+    const digests = new Set(Array.from({ length: FILES }, (_, i) => expectedDigest(i)));
+    const fileUrl = (id: string) => `/staff/cases/${caseNumber}/files/${id}?download=1`;
+    const check = (results: { bytes: number; sha256: string }[]) => {
+      if (!results.every((r) => r.bytes === FILE_BYTES && digests.has(r.sha256))) throw new Error('downloaded files differ from the uploaded ones');
+    };
+    // One reviewer reading the 100 MB, file after file (one stream at a time, like one 100 MB file)…
+    await new Promise((r) => setTimeout(r, 2_000));
+    const down = await peakDuring(server.pid, async () => {
+      const results = [];
+      for (const id of ids) results.push(await download(base, reviewer, fileUrl(id)));
+      check(results);
+    });
+    // …and the four files at once (four streams in flight).
+    await new Promise((r) => setTimeout(r, 2_000));
+    const together = await peakDuring(server.pid, async () => check(await Promise.all(ids.map((id) => download(base, reviewer, fileUrl(id))))));
+
+    const total = FILES * FILE_BYTES;
+    return {
+      bytes: total,
+      baselineMB,
+      upload: { peakMB: up.peakMB, growthMB: up.peakMB - baselineMB, seconds: up.seconds, mbPerSecond: total / 1e6 / up.seconds },
+      download: { peakMB: down.peakMB, growthMB: down.peakMB - baselineMB, seconds: down.seconds, mbPerSecond: total / 1e6 / down.seconds },
+      downloadConcurrent: { peakMB: together.peakMB, growthMB: together.peakMB - baselineMB, seconds: together.seconds, mbPerSecond: total / 1e6 / together.seconds },
+      targetGrowthMB: TARGET_GROWTH_MB,
+    };
+  } finally {
+    await server?.stop();
+    await adminQuery(opts.databaseUrl, `drop database if exists ${name} with (force)`).catch(() => {});
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const result = await runRssBench({ databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', argon2: { ...CRYPTO_PARAMS.argon2 } });
+  console.log(JSON.stringify(result, null, 2));
+}

@@ -1,0 +1,33 @@
+import { t } from '../../i18n/index.js';
+import { createStaffSchema } from '../../staff/schema.js';
+import { createStaffAccount } from '../../staff/service.js';
+import { depsOf, EXIT, type CliCommand } from './types.js';
+
+export const staffCreateCommand: CliCommand = {
+  name: 'staff:create',
+  summary: 'create a staff account and print its one-time enrolment URL (valid 72 hours)',
+  usage: 'staff:create --username NAME --role reviewer|admin [--custodian]',
+  options: { username: { type: 'string' }, role: { type: 'string' }, custodian: { type: 'boolean' } },
+  async run(ctx, values) {
+    const parsed = createStaffSchema.safeParse({
+      username: values.username,
+      role: values.role,
+      custodian: values.custodian ? 'yes' : undefined,
+    });
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) ctx.err(`--${String(issue.path[0])}: ${t('en', issue.message)}`);
+      return EXIT.usage;
+    }
+    const link = await createStaffAccount(depsOf(ctx), parsed.data, { kind: 'cli' });
+    if (link === 'taken') {
+      ctx.err(`a staff account named "${parsed.data.username}" already exists`);
+      return EXIT.dataError;
+    }
+    const what = parsed.data.role === 'admin' ? 'admin' : parsed.data.isCustodian ? 'reviewer (custodian)' : 'reviewer';
+    ctx.out(`Created ${what} "${parsed.data.username}".`);
+    ctx.out(`One-time enrolment URL, valid until ${link.expiresAt.toISOString()}:`);
+    ctx.out(`  ${link.url}`);
+    ctx.out('Give it to that person through a trusted channel. It works once; the server keeps only its hash.');
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,44 @@
+import type { Kysely } from 'kysely';
+import type { ParseArgsConfig } from 'node:util';
+import type { DB } from '../../db/schema.js';
+import type { Config } from '../../config.js';
+import type { Kdf } from '../../crypto/index.js';
+
+/** What a command runs against. Tests build one on a test database with captured output. */
+export type CliContext = {
+  readonly db: Kysely<DB>;
+  readonly config: Config;
+  readonly kdf: Kdf;
+  /** Standard output, one line per call. */
+  out(line: string): void;
+  /** Standard error, one line per call. */
+  err(line: string): void;
+};
+
+export type CliOptions = NonNullable<ParseArgsConfig['options']>;
+export type CliValues = Record<string, string | boolean | undefined>;
+
+export type CliCommand = {
+  readonly name: string;
+  readonly summary: string;
+  readonly usage: string;
+  readonly options: CliOptions;
+  /** Returns the process exit code. */
+  run(ctx: CliContext, values: CliValues): Promise<number>;
+};
+
+/** Exit codes after sysexits.h, so scripts and monitoring can tell usage errors from failures. */
+export const EXIT = { ok: 0, failure: 1, usage: 64, dataError: 65, noInput: 66, cantCreate: 73 } as const;
+
+export function depsOf(ctx: CliContext) {
+  return { db: ctx.db, kdf: ctx.kdf, config: ctx.config };
+}
+
+/** The trimmed `--username` value, or null after printing the usage error. */
+export function requiredUsername(ctx: CliContext, values: CliValues): string | null {
+  if (typeof values.username !== 'string' || !values.username.trim()) {
+    ctx.err('--username is required');
+    return null;
+  }
+  return values.username.trim();
+}

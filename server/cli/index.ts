@@ -1,0 +1,62 @@
+import { loadConfig, ConfigError } from '../config.js';
+import { openDatabase, type Database } from '../db/index.js';
+import { migrateToLatest } from '../db/migrator.js';
+import { cryptoReady, formatKdfCost, Kdf } from '../crypto/index.js';
+import { ensureInstallation } from '../installation/repository.js';
+import { EXIT, findCommand, isHelp, runCommand, usage, type CliContext } from './commands/index.js';
+
+/**
+ * Administration from the server's shell: `npm run cli -- <command> [options]`.
+ * Opens the same database as the server (DATABASE_URL or the embedded one in DATA_DIR).
+ * With embedded PGlite, stop the server first: the data directory takes one process at a time.
+ */
+async function main(argv: string[]): Promise<number> {
+  if (isHelp(argv)) {
+    process.stdout.write(`${usage()}\n`);
+    return EXIT.ok;
+  }
+  if (!findCommand(argv[0]) || argv.includes('--help') || argv.includes('-h')) {
+    // Unknown commands and per-command help need no database.
+    return runCommand({ out: print, err: printErr } as CliContext, argv);
+  }
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      printErr(err.message);
+      return 78; // EX_CONFIG
+    }
+    throw err;
+  }
+  await cryptoReady();
+  let database: Database | undefined;
+  try {
+    database = await openDatabase(config.database);
+    if (config.migrateOnStart) await migrateToLatest(database.db);
+    await ensureInstallation(database.db, formatKdfCost(config.argon2), config.secrets.receiptPepper);
+    const ctx: CliContext = { db: database.db, config, kdf: new Kdf(config.argon2), out: print, err: printErr };
+    return await runCommand(ctx, argv);
+  } finally {
+    await database?.close();
+  }
+}
+
+function print(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function printErr(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    // Never the stack of a database error: it can quote values. The message is enough to act on.
+    printErr(`error: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = EXIT.failure;
+  },
+);

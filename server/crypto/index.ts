@@ -1,0 +1,25 @@
+/**
+ * The crypto facade: the only module that touches libsodium and argon2.
+ * See docs/crypto.md for the key hierarchy, byte formats and threat model.
+ */
+export { CRYPTO_PARAMS, type Argon2Params } from './params.js';
+export { cryptoReady } from './sodium.js';
+export { CryptoError } from './errors.js';
+export { toBase64, fromBase64, toBase64Url, toHex, fromHex, utf8, fromUtf8 } from './encoding.js';
+export {
+  randomBytes,
+  newSymmetricKey,
+  generateBoxKeyPair,
+  generateReceipt,
+  newToken,
+  constantTimeEqual,
+  type BoxKeyPair,
+} from './random.js';
+export { newRecoveryKey, formatRecoveryKey, parseRecoveryKey } from './recovery.js';
+export { createSha256, sha256, hmacSha256, hashToken, clientAddressKey, type Sha256 } from './hashing.js';
+export { normaliseWaybill, normalisePhone, blindIndex, type BlindIndexKind } from './blind-index.js';
+export { Kdf, normaliseReceipt, formatKdfCost, parseKdfCost, type ReceiptKeys, type KdfCost } from './kdf.js';
+export { wrapKey, unwrapKey } from './wrap.js';
+export { sealRecord, openRecord, sealJson, openJson, RECORD_PURPOSES, type RecordPurpose } from './records.js';
+export { sealKeyTo, openSealedKey, resealKey } from './grants.js';
+export { encryptChunks, decryptChunks, ciphertextChunkSize } from './stream.js';

@@ -1,0 +1,321 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/**
+ * Hand-kept table types. Each interface mirrors one table created in migrations/.
+ * Byte columns are `Uint8Array` (pg returns Buffer, a subclass; PGlite returns Uint8Array).
+ */
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type Bytes = Uint8Array;
+
+export interface InstallationTable {
+  id: Generated<number>;
+  receipt_salt: Bytes;
+  escrow_public_key: Bytes | null;
+  escrow_created_at: NullableTimestamp;
+  receipt_kdf_cost: string | null;
+  created_at: Timestamp;
+}
+
+export type SessionKind = 'staff' | 'employee' | 'reporter';
+
+export interface SessionsTable {
+  id_hash: Bytes;
+  kind: SessionKind;
+  principal_id: string;
+  wrapped_key: Bytes | null;
+  data: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  idle_seconds: number;
+  expires_at: Timestamp;
+}
+
+export interface RateLimitsTable {
+  bucket: string;
+  key: string;
+  window_start: Date;
+  hits: number;
+}
+
+export type StaffRole = 'admin' | 'reviewer';
+export type StaffStatus = 'pending' | 'active' | 'deactivated';
+
+export interface StaffTable {
+  id: Generated<string>;
+  username: string;
+  role: StaffRole;
+  is_custodian: ColumnType<boolean, boolean | undefined, boolean>;
+  status: ColumnType<StaffStatus, StaffStatus | undefined, StaffStatus>;
+  password_hash: string | null;
+  kek_salt: Bytes | null;
+  kek_cost: string | null;
+  public_key: Bytes | null;
+  wrapped_private_key: Bytes | null;
+  recovery_wrapped_private_key: Bytes | null;
+  totp_secret_sealed: Bytes | null;
+  totp_last_step: number | null;
+  enrol_token_hash: Bytes | null;
+  enrol_expires_at: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  deactivated_at: NullableTimestamp;
+}
+
+export type ActorKind = 'staff' | 'employee' | 'reporter' | 'system' | 'cli';
+
+export interface AuditLogTable {
+  seq: number;
+  occurred_at: Timestamp;
+  actor_kind: ActorKind;
+  actor_id: string | null;
+  event: string;
+  case_id: string | null;
+  subject_id: string | null;
+  details: ColumnType<Record<string, unknown>, string, never>;
+  prev_hash: Bytes;
+  hash: Bytes;
+}
+
+export type ReportStatus = 'new' | 'acknowledged' | 'in_review' | 'awaiting_reporter' | 'referred' | 'closed';
+export type ReportOutcome =
+  | 'referred_to_authority'
+  | 'handled_internally'
+  | 'unfounded'
+  | 'duplicate'
+  | 'insufficient_information'
+  | 'withdrawn';
+export type Severity = 'critical' | 'high' | 'normal' | 'low';
+export type ConsentLevel = 'none' | 'confidential' | 'share_with_authorities';
+
+export interface ReportsTable {
+  id: string;
+  case_number: string;
+  channel: 'public' | 'employee';
+  status: ColumnType<ReportStatus, ReportStatus | undefined, ReportStatus>;
+  outcome: ReportOutcome | null;
+  severity: ColumnType<Severity, Severity | undefined, Severity>;
+  categories: string[];
+  province: string | null;
+  immediate_danger: ColumnType<boolean, boolean | undefined, boolean>;
+  assignee_id: string | null;
+  labels: ColumnType<string[], string[] | undefined, string[]>;
+  attachment_count: ColumnType<number, number | undefined, number>;
+  identity_present: ColumnType<boolean, boolean | undefined, boolean>;
+  consent_level: ColumnType<ConsentLevel, ConsentLevel | undefined, ConsentLevel>;
+  reward_eligible: ColumnType<boolean, boolean | undefined, boolean>;
+  link_count: ColumnType<number, number | undefined, number>;
+  referral_status: 'pending_approval' | 'referred' | 'updated' | null;
+  duplicate_of: string | null;
+  payload_sealed: Bytes;
+  identity_sealed: Bytes | null;
+  reward_note_sealed: Bytes | null;
+  reporter_public_key: Bytes;
+  receipt_lookup_hash: Bytes | null;
+  reporter_wrapped_private_key: Bytes | null;
+  employee_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  acknowledged_at: NullableTimestamp;
+  triage_due_at: Timestamp;
+  feedback_due_at: Timestamp;
+  last_reporter_activity_at: NullableTimestamp;
+  closed_at: NullableTimestamp;
+  /** Generated (migration 0005): triage deadline while new, feedback deadline while open, null once closed. */
+  next_due_at: ColumnType<Date | null, never, never>;
+  /** Generated (migration 0005): critical 3, high 2, normal 1, low 0. */
+  severity_weight: ColumnType<number, never, never>;
+}
+
+export type KeyKind = 'report' | 'notes' | 'identity';
+
+export interface ReportKeyGrantsTable {
+  id: Generated<string>;
+  report_id: string;
+  key_kind: KeyKind;
+  recipient_kind: 'staff' | 'escrow' | 'reporter';
+  recipient_id: string | null;
+  sealed_key: Bytes;
+  granted_by: string | null;
+  created_at: Timestamp;
+}
+
+export interface ReportBlindIndexesTable {
+  report_id: string;
+  kind: 'waybill' | 'phone';
+  digest: Bytes;
+}
+
+export interface ReportLinksTable {
+  report_a: string;
+  report_b: string;
+  reason: 'waybill' | 'phone' | 'manual';
+  created_by: string | null;
+  created_at: Timestamp;
+}
+
+export interface MessagesTable {
+  id: string;
+  report_id: string;
+  author_kind: 'reporter' | 'staff' | 'system';
+  author_id: string | null;
+  system_code: string | null;
+  body_sealed: Bytes | null;
+  created_at: Timestamp;
+  read_by_reporter_at: NullableTimestamp;
+  read_by_staff_at: NullableTimestamp;
+}
+
+export interface NotesTable {
+  id: string;
+  report_id: string;
+  author_id: string;
+  body_sealed: Bytes;
+  created_at: Timestamp;
+}
+
+export interface AttachmentsTable {
+  id: string;
+  report_id: string | null;
+  message_id: string | null;
+  uploaded_by: 'reporter' | 'staff';
+  meta_sealed: Bytes;
+  chunk_count: ColumnType<number, number | undefined, number>;
+  complete: ColumnType<boolean, boolean | undefined, boolean>;
+  staging_expires_at: NullableTimestamp;
+  created_at: Timestamp;
+}
+
+export interface AttachmentChunksTable {
+  attachment_id: string;
+  seq: number;
+  data: Bytes;
+}
+
+export interface IdentityRequestsTable {
+  id: string;
+  report_id: string;
+  requester_id: string;
+  reason_sealed: Bytes;
+  status: ColumnType<'pending' | 'approved' | 'denied', 'pending' | 'approved' | 'denied' | undefined, 'pending' | 'approved' | 'denied'>;
+  decided_by: string | null;
+  decision_reason_sealed: Bytes | null;
+  created_at: Timestamp;
+  decided_at: NullableTimestamp;
+}
+
+export type ReferralChannel = 'hotline_12339' | 'web_12339' | 'state_security_bureau' | 'police_110' | 'other';
+
+export interface ReferralsTable {
+  id: string;
+  report_id: string;
+  channel: ReferralChannel;
+  referred_at: Timestamp;
+  identity_shared: ColumnType<boolean, boolean | undefined, boolean>;
+  status: ColumnType<'pending_approval' | 'referred', 'pending_approval' | 'referred' | undefined, 'pending_approval' | 'referred'>;
+  details_sealed: Bytes;
+  created_by: string;
+  approved_by: string | null;
+  created_at: Timestamp;
+}
+
+export interface ReferralUpdatesTable {
+  id: string;
+  referral_id: string;
+  body_sealed: Bytes;
+  created_by: string;
+  created_at: Timestamp;
+}
+
+export interface OrganisationsTable {
+  id: Generated<string>;
+  name: string;
+  created_at: Timestamp;
+}
+
+export interface OutletsTable {
+  id: Generated<string>;
+  organisation_id: string;
+  name: string;
+  province: string;
+  city: string;
+  created_at: Timestamp;
+}
+
+export interface InvitesTable {
+  id: Generated<string>;
+  outlet_id: string;
+  code_hash: Bytes;
+  expires_at: Timestamp;
+  max_uses: number;
+  uses: ColumnType<number, number | undefined, number>;
+  revoked_at: NullableTimestamp;
+  created_by: string | null;
+  created_at: Timestamp;
+}
+
+export interface EmployeesTable {
+  id: string;
+  outlet_id: string;
+  login_lookup: Bytes;
+  password_hash: string;
+  kek_salt: Bytes;
+  kek_cost: string | null;
+  public_key: Bytes;
+  wrapped_private_key: Bytes;
+  identity_sealed: Bytes;
+  status: ColumnType<'active' | 'deactivated', 'active' | 'deactivated' | undefined, 'active' | 'deactivated'>;
+  created_at: Timestamp;
+  deactivated_at: NullableTimestamp;
+}
+
+export interface EmployeeKeyGrantsTable {
+  id: Generated<string>;
+  employee_id: string;
+  recipient_kind: 'staff' | 'escrow' | 'employee';
+  recipient_id: string | null;
+  sealed_key: Bytes;
+  created_at: Timestamp;
+}
+
+/** Per staff member and status, how many reports they hold a 'report' grant for (kept by triggers). */
+export interface StaffQueueCountsTable {
+  staff_id: string;
+  status: ReportStatus;
+  n: number;
+}
+
+/** Signed changes to staff_queue_counts appended by triggers; folded into the totals by the queue. */
+export interface StaffQueueCountDeltasTable {
+  id: Generated<number>;
+  staff_id: string;
+  status: ReportStatus;
+  delta: number;
+}
+
+export interface DB {
+  installation: InstallationTable;
+  sessions: SessionsTable;
+  rate_limits: RateLimitsTable;
+  staff: StaffTable;
+  audit_log: AuditLogTable;
+  reports: ReportsTable;
+  report_key_grants: ReportKeyGrantsTable;
+  report_blind_indexes: ReportBlindIndexesTable;
+  report_links: ReportLinksTable;
+  messages: MessagesTable;
+  notes: NotesTable;
+  attachments: AttachmentsTable;
+  attachment_chunks: AttachmentChunksTable;
+  identity_requests: IdentityRequestsTable;
+  referrals: ReferralsTable;
+  referral_updates: ReferralUpdatesTable;
+  organisations: OrganisationsTable;
+  outlets: OutletsTable;
+  invites: InvitesTable;
+  employees: EmployeesTable;
+  employee_key_grants: EmployeeKeyGrantsTable;
+  staff_queue_counts: StaffQueueCountsTable;
+  staff_queue_count_deltas: StaffQueueCountDeltasTable;
+}

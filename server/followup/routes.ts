@@ -1,0 +1,122 @@
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import type { AppContext } from '../context.js';
+import { cookieName, cookieOptions } from '../http/cookies.js';
+import { clientKey } from '../http/rate-limit.js';
+import { destroySession, loadSession, type OpenSession } from '../sessions/store.js';
+import { readFormWithFiles } from '../intake/request.js';
+import { openUploadBatch, fileErrors } from '../intake/service.js';
+import { fieldsFromBody, first, noMultipart } from '../intake/multipart.js';
+import { consentSchema, fileNoteSchema, formErrors, loginSchema, replySchema } from './schema.js';
+import { addFiles, allowAction, changeConsent, loginWithReceipt, reporterCase, sendReply } from './service.js';
+import { statusPageContext, type StatusPageState } from './view.js';
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    reporterSession?: OpenSession | null;
+  }
+}
+
+/**
+ * The reporter's side after submission, behind its own cookie (session kind 'reporter', 15 minutes
+ * idle, 2 hours at most). Separate from every staff and employee session, as SecureDrop separates
+ * its source and journalist interfaces.
+ */
+export function followupRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const cookie = cookieName(ctx.config, 'followup');
+  const loadReporter: RequestHandler = async (req, res, next) => {
+    res.locals.reporterSession = await loadSession(ctx.database.db, 'reporter', req.cookies?.[cookie]);
+    next();
+  };
+  const renderStatus = (req: Request, res: Response, state: StatusPageState = {}) => renderStatusPage(ctx, req, res, state);
+
+  router.get('/followup', loadReporter, async (req, res) => {
+    if (!res.locals.reporterSession) return renderLogin(res, 200);
+    await renderStatus(req, res);
+  });
+
+  router.post('/followup', noMultipart, async (req, res) => {
+    const { receipt } = loginSchema.parse({ receipt: (req.body as Record<string, unknown> | undefined)?.receipt });
+    const result = await loginWithReceipt(ctx, receipt, clientKey(ctx.config, req));
+    if (result.kind === 'ok') {
+      res.cookie(cookie, result.cookie, cookieOptions(ctx.config, { sameSite: 'strict' }));
+      res.redirect(303, '/followup');
+      return;
+    }
+    if (result.kind === 'throttled') res.setHeader('Retry-After', String(result.retryAfterSeconds));
+    renderLogin(res, result.kind === 'throttled' ? 429 : 401, result.kind === 'throttled' ? 'followup.errors.throttled' : 'followup.errors.invalid');
+  });
+
+  router.post('/followup/reply', noMultipart, loadReporter, async (req, res) => {
+    const session = requireSession(res);
+    if (!session) return renderLogin(res, 401, 'followup.errors.expired');
+    const body = first(fieldsFromBody(req.body), 'body');
+    const parsed = replySchema.safeParse({ body });
+    if (!parsed.success) return renderStatus(req, res, { status: 422, reply: body, errors: formErrors(parsed.error) });
+    if (!(await allowAction(ctx, clientKey(ctx.config, req)))) return renderStatus(req, res, { status: 429, reply: body, errors: [throttled('body')] });
+    if (!(await sendReply(ctx, session, parsed.data.body))) return renderLogin(res, 401, 'followup.errors.expired');
+    res.redirect(303, '/followup#thread');
+  });
+
+  router.post('/followup/files', loadReporter, async (req, res) => {
+    const session = requireSession(res);
+    const allowed = session ? await allowAction(ctx, clientKey(ctx.config, req)) : false;
+    const form = await readFormWithFiles(ctx, req, res, { acceptFiles: allowed });
+    if (!session) return renderLogin(res, 401, 'followup.errors.expired');
+    const batch = form.batch ?? (await openUploadBatch(ctx, form.fields));
+    const note = first(form.fields, 'note');
+    const parsed = fileNoteSchema.safeParse({ note });
+    const errors = [
+      ...(allowed ? [] : [throttled('files')]),
+      ...(parsed.success ? [] : formErrors(parsed.error)),
+      ...(allowed && batch.files.length === 0 && batch.refused.length === 0 ? [{ field: 'files', messageKey: 'followup.errors.no_files' }] : []),
+      ...fileErrors(batch),
+    ];
+    if (errors.length > 0 || !parsed.success) return renderStatus(req, res, { status: allowed ? 422 : 429, note, batch, errors });
+    if (!(await addFiles(ctx, session, batch, parsed.data.note))) return renderLogin(res, 401, 'followup.errors.expired');
+    res.redirect(303, '/followup#files');
+  });
+
+  router.post('/followup/consent', noMultipart, loadReporter, async (req, res) => {
+    const session = requireSession(res);
+    if (!session) return renderLogin(res, 401, 'followup.errors.expired');
+    const fields = fieldsFromBody(req.body);
+    const values = Object.fromEntries(['consent', 'identity_name', 'identity_phone', 'identity_id_number', 'identity_contact'].map((n) => [n, first(fields, n)]));
+    const parsed = consentSchema.safeParse(values);
+    if (!parsed.success) return renderStatus(req, res, { status: 422, consent: values, errors: formErrors(parsed.error) });
+    if (!(await allowAction(ctx, clientKey(ctx.config, req)))) return renderStatus(req, res, { status: 429, consent: values, errors: [throttled('consent')] });
+    const result = await changeConsent(ctx, session, parsed.data);
+    if (result.kind === 'gone') return renderLogin(res, 401, 'followup.errors.expired');
+    if (result.kind === 'refused') return renderStatus(req, res, { status: 422, consent: values, errors: [{ field: result.field, messageKey: result.messageKey }] });
+    res.redirect(303, '/followup#consent');
+  });
+
+  router.post('/followup/logout', noMultipart, async (req, res) => {
+    await destroySession(ctx.database.db, req.cookies?.[cookie]);
+    res.clearCookie(cookie, cookieOptions(ctx.config, { sameSite: 'strict' }));
+    res.render('followup/logged-out', { titleKey: 'followup.loggedOut.title' });
+  });
+
+  return router;
+}
+
+function requireSession(res: Response): OpenSession | null {
+  return res.locals.reporterSession ?? null;
+}
+
+const throttled = (field: string) => ({ field, messageKey: 'followup.errors.action_throttled' });
+
+function renderLogin(res: Response, status: number, errorKey?: string): void {
+  res.status(status).render('followup/login', {
+    titleKey: 'followup.login.title',
+    errors: errorKey ? [{ href: '#field-receipt', messageKey: errorKey }] : [],
+    receiptError: errorKey,
+  });
+}
+
+async function renderStatusPage(ctx: AppContext, _req: Request, res: Response, state: StatusPageState): Promise<void> {
+  const session = requireSession(res);
+  const view = session ? await reporterCase(ctx, session) : null;
+  if (!view) return renderLogin(res, 401, 'followup.errors.expired');
+  res.status(state.status ?? 200).render('followup/status', { titleKey: 'followup.status.title', ...statusPageContext(view, state) });
+}

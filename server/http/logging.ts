@@ -1,0 +1,30 @@
+import { pino, type Logger, type DestinationStream } from 'pino';
+import type { RequestHandler } from 'express';
+
+/**
+ * Structured logs that are safe to ship anywhere. Request logging records only the method, the
+ * matched route pattern (never the raw URL, which could carry a mistyped receipt), status and
+ * duration. No bodies, headers, cookies, query strings or client addresses — for anyone.
+ */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: undefined,
+      redact: { paths: ['req', 'res', 'body', 'headers', 'cookies', 'password', 'receipt'], remove: true },
+    },
+    destination,
+  );
+}
+
+export function requestLogger(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : '(unmatched)';
+      logger.info({ method: req.method, route, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+    });
+    next();
+  };
+}

@@ -1,0 +1,69 @@
+import { Router, type Response } from 'express';
+import type { AppContext } from '../context.js';
+import { clientKey } from '../http/rate-limit.js';
+import { checkPostLimit, handleReportPost, type ReportOutcome } from './service.js';
+import { readFormWithFiles } from './request.js';
+import { noMultipart } from './multipart.js';
+import { emptyReportValues, groupReceipt, hiddenFieldsOf, reportFormContext, reviewContext, stagingContext } from './view.js';
+
+/**
+ * The public report form: GET shows it; every POST (review, edit, send) comes back here, so a
+ * rejected attempt re-renders the same form with everything typed and every file kept. The
+ * receipt page is the response to the successful POST itself: the receipt never appears in a URL
+ * and is never stored, so it cannot be shown again.
+ */
+export function intakeRoutes(ctx: AppContext): Router {
+  const router = Router();
+
+  router.get('/report', (_req, res) => {
+    res.render('intake/form', { titleKey: 'intake.title', ...reportFormContext(emptyReportValues(), [], null) });
+  });
+
+  router.post('/report', async (req, res) => {
+    const key = clientKey(ctx.config, req);
+    const allowed = await checkPostLimit(ctx, key);
+    const form = await readFormWithFiles(ctx, req, res, { acceptFiles: allowed });
+    renderOutcome(res, await handleReportPost(ctx, { ...form, clientKey: key, overPostLimit: !allowed }));
+  });
+
+  // The confirmation only moves the reporter on; the report was stored before the receipt was shown.
+  router.post('/report/done', noMultipart, (req, res) => {
+    if ((req.body as Record<string, unknown> | undefined)?.written_down === 'yes') {
+      res.redirect(303, '/report/thanks');
+      return;
+    }
+    res.status(422).render('intake/not-confirmed', { titleKey: 'intake.receipt.notConfirmedTitle' });
+  });
+
+  router.get('/report/thanks', (_req, res) => {
+    res.render('intake/thanks', { titleKey: 'intake.thanks.title' });
+  });
+
+  return router;
+}
+
+function renderOutcome(res: Response, outcome: ReportOutcome): void {
+  switch (outcome.kind) {
+    case 'form':
+      if (outcome.status === 429) res.setHeader('Retry-After', '3600');
+      res.status(outcome.status).render('intake/form', {
+        titleKey: 'intake.title',
+        ...reportFormContext(outcome.values, outcome.errors, outcome.batch, outcome.refused),
+      });
+      return;
+    case 'review':
+      res.render('intake/review', {
+        titleKey: 'intake.review.title',
+        review: reviewContext(outcome.valid),
+        hiddenFields: hiddenFieldsOf(outcome.values),
+        staging: stagingContext(outcome.batch),
+      });
+      return;
+    case 'submitted':
+      res.render('intake/receipt', {
+        titleKey: 'intake.receipt.title',
+        receiptGroups: groupReceipt(outcome.receipt),
+        immediateDanger: outcome.immediateDanger,
+      });
+  }
+}

@@ -1,0 +1,109 @@
+import { Router, type Request, type Response } from 'express';
+import type { AppContext } from '../context.js';
+import { NotFoundError } from '../http/errors.js';
+import { principalOf, requireStaff } from '../staff/guard.js';
+import { CaseActionRefused } from '../cases/access.js';
+import { fieldErrors, singleError, type FieldErrors } from '../cases/form-errors.js';
+import { renderCasePage, typedValues } from '../cases/render.js';
+import { REFERRAL_CHANNELS, referralFormSchema, referralUpdateSchema } from './schema.js';
+import { addReferralUpdate, approveReferral, createReferral, loadReferralSheet, referralFormContext } from './service.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Referral records (DESIGN §6): the form, four-eyes approval, follow-up updates, the printable sheet. */
+export function referralRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const guard = requireStaff(ctx);
+  const base = '/staff/cases/:caseNumber/referrals';
+  const referralId = (req: Request): string => {
+    const id = String(req.params.referralId);
+    if (!UUID.test(id)) throw new NotFoundError();
+    return id;
+  };
+
+  router.get(`${base}/new`, guard, async (req, res) => {
+    await renderReferralForm(ctx, req, res, { values: { referredAt: beijingNow() }, errors: null });
+  });
+
+  router.post(base, guard, async (req, res) => {
+    const caseNumber = String(req.params.caseNumber);
+    const values = typedValues(req.body);
+    const parsed = referralFormSchema.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      await renderReferralForm(ctx, req, res, { values, errors: fieldErrors(parsed.error, 'referral.errors.invalid') }, 422);
+      return;
+    }
+    try {
+      await createReferral(ctx, principalOf(req), caseNumber, parsed.data);
+    } catch (err) {
+      if (!(err instanceof CaseActionRefused)) throw err;
+      await renderReferralForm(ctx, req, res, { values, errors: singleError(err.field, err.messageKey) }, 422);
+      return;
+    }
+    const done = ctx.config.referralRequiresApproval ? 'referralPending' : 'referral';
+    res.redirect(303, `/staff/cases/${encodeURIComponent(caseNumber)}?done=${done}#referrals`);
+  });
+
+  router.post(`${base}/:referralId/approve`, guard, async (req, res) => {
+    const caseNumber = String(req.params.caseNumber);
+    try {
+      await approveReferral(ctx, principalOf(req), caseNumber, referralId(req));
+    } catch (err) {
+      if (!(err instanceof CaseActionRefused)) throw err;
+      await renderCasePage(ctx, req, res, { form: err.form, values: {}, errors: singleError(err.field, err.messageKey) }, 422);
+      return;
+    }
+    res.redirect(303, `/staff/cases/${encodeURIComponent(caseNumber)}?done=referralApproved#referrals`);
+  });
+
+  router.post(`${base}/:referralId/updates`, guard, async (req, res) => {
+    const caseNumber = String(req.params.caseNumber);
+    const id = referralId(req);
+    const form = `update-${id}`;
+    const parsed = referralUpdateSchema.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      await renderCasePage(ctx, req, res, { form, values: typedValues(req.body), errors: fieldErrors(parsed.error, 'referral.errors.invalid') }, 422);
+      return;
+    }
+    try {
+      await addReferralUpdate(ctx, principalOf(req), caseNumber, id, parsed.data.body);
+    } catch (err) {
+      if (!(err instanceof CaseActionRefused)) throw err;
+      await renderCasePage(ctx, req, res, { form, values: typedValues(req.body), errors: singleError(err.field, err.messageKey) }, 422);
+      return;
+    }
+    res.redirect(303, `/staff/cases/${encodeURIComponent(caseNumber)}?done=referralUpdated#referrals`);
+  });
+
+  // Always in Chinese: the sheet goes to a Chinese authority, whatever the reviewer's UI language.
+  router.get(`${base}/:referralId/sheet`, guard, async (req, res) => {
+    const sheet = await loadReferralSheet(ctx, principalOf(req), String(req.params.caseNumber), referralId(req));
+    res.render('staff/referral-sheet', { layout: false, locale: 'zh-CN', htmlLang: 'zh-Hans', sheet });
+  });
+
+  return router;
+}
+
+async function renderReferralForm(
+  ctx: AppContext,
+  req: Request,
+  res: Response,
+  state: { values: Record<string, unknown>; errors: FieldErrors | null },
+  status = 200,
+): Promise<void> {
+  const form = await referralFormContext(ctx, principalOf(req), String(req.params.caseNumber));
+  const chosen = ([] as unknown[]).concat(state.values.attachments ?? []);
+  res.status(status).render('staff/referral-new', {
+    layout: 'staff',
+    titleKey: 'referral.new.title',
+    form,
+    values: { ...state.values, attachments: chosen },
+    errors: state.errors,
+    channels: REFERRAL_CHANNELS,
+  });
+}
+
+/** The current Beijing time as a `datetime-local` value, to pre-fill the form. */
+function beijingNow(): string {
+  return new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 16);
+}

@@ -1,0 +1,109 @@
+import type { Db } from '../db/index.js';
+import type { ReportStatus } from '../db/schema.js';
+import { countOpenAssigned, listReviewers, queuePage, statusCounts, type QueueFilter, type QueuePosition, type QueueRow, type QueueSortKey } from './repository.js';
+import { slaBadge, type SlaBadge } from './sla.js';
+import type { QueueQuery } from './schema.js';
+
+export const QUEUE_PAGE_SIZE = 50;
+export const STATUS_ORDER: readonly ReportStatus[] = ['new', 'acknowledged', 'in_review', 'awaiting_reporter', 'referred', 'closed'];
+
+export type QueueViewer = { readonly id: string; readonly role: 'admin' | 'reviewer' };
+
+export type QueueItem = {
+  readonly row: QueueRow;
+  readonly badge: SlaBadge | null;
+};
+
+export type QueueView = {
+  readonly items: QueueItem[];
+  /** Opaque cursor for the next page, or null on the last page. */
+  readonly nextCursor: string | null;
+  readonly counts: { status: ReportStatus; n: number }[];
+  readonly totalOpen: number;
+  readonly myOpen: number;
+  readonly reviewers: { id: string; username: string }[];
+};
+
+const ISO_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const BEIJING = '+08:00';
+
+/**
+ * The cursor is base64url JSON of [sort, sort key, (created_at,) id]: plaintext metadata only,
+ * never anything sealed. It is tied to its sort order; a cursor from another order or a damaged
+ * one is ignored and the first page shown.
+ */
+export function encodeCursor(sort: QueueSortKey, row: QueueRow): string | null {
+  const key = sort === 'due' ? row.due_text : sort === 'severity' ? String(row.severity_weight) : row.created_text;
+  if (key === null) return null;
+  const parts = sort === 'severity' ? [sort, key, row.created_text, row.id] : [sort, key, row.id];
+  return Buffer.from(JSON.stringify(parts)).toString('base64url');
+}
+
+export function decodeCursor(sort: QueueSortKey, cursor: string | undefined): QueuePosition | null {
+  if (!cursor || !/^[A-Za-z0-9_-]+$/.test(cursor)) return null;
+  let parts: unknown;
+  try {
+    parts = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(parts) || parts[0] !== sort || !parts.every((p) => typeof p === 'string')) return null;
+  const id = parts[parts.length - 1] as string;
+  if (!UUID.test(id)) return null;
+  if (sort === 'severity') {
+    const [, weight, createdAt] = parts as string[];
+    return parts.length === 4 && /^[0-3]$/.test(weight!) && ISO_MICROS.test(createdAt!) ? { key: weight!, createdAt, id } : null;
+  }
+  return parts.length === 3 && ISO_MICROS.test(parts[1] as string) ? { key: parts[1] as string, id } : null;
+}
+
+/** Calendar dates in the filter are Beijing dates: "to" includes the whole of that day. */
+export function toQueueFilter(q: QueueQuery, legalAckBound = false): QueueFilter {
+  const day = 24 * 3600 * 1000;
+  return {
+    status: q.status,
+    categories: q.category,
+    severity: q.severity,
+    channel: q.channel,
+    province: q.province,
+    assignee: q.assignee,
+    due: q.due,
+    legalAckBound,
+    linked: q.linked,
+    createdFrom: q.from ? new Date(`${q.from}T00:00:00${BEIJING}`) : undefined,
+    createdBefore: q.to ? new Date(new Date(`${q.to}T00:00:00${BEIJING}`).getTime() + day) : undefined,
+  };
+}
+
+/** Everything the queue page shows, from plaintext metadata only: nothing is decrypted here. */
+export async function loadQueue(db: Db, viewer: QueueViewer, q: QueueQuery, opts: { now?: Date; legalAckBound?: boolean } = {}): Promise<QueueView> {
+  const now = opts.now ?? new Date();
+  const after = decodeCursor(q.sort, q.after);
+  const [rows, counts, myOpen, reviewers] = await Promise.all([
+    queuePage(db, viewer.id, toQueueFilter(q, opts.legalAckBound), q.sort, after, QUEUE_PAGE_SIZE, now),
+    statusCounts(db, viewer.id),
+    countOpenAssigned(db, viewer.id),
+    listReviewers(db),
+  ]);
+  const page = rows.slice(0, QUEUE_PAGE_SIZE);
+  const last = page[page.length - 1];
+  return {
+    items: page.map((row) => ({ row, badge: slaBadge(badgeFacts(row), now) })),
+    nextCursor: rows.length > QUEUE_PAGE_SIZE && last ? encodeCursor(q.sort, last) : null,
+    counts: STATUS_ORDER.map((status) => ({ status, n: counts[status] ?? 0 })),
+    totalOpen: STATUS_ORDER.filter((s) => s !== 'closed').reduce((sum, s) => sum + (counts[s] ?? 0), 0),
+    myOpen,
+    reviewers: reviewers.map((r) => ({ id: r.id, username: r.username })),
+  };
+}
+
+function badgeFacts(row: QueueRow) {
+  return {
+    status: row.status,
+    severity: row.severity,
+    createdAt: new Date(row.created_at),
+    triageDueAt: new Date(row.triage_due_at),
+    feedbackDueAt: new Date(row.feedback_due_at),
+  };
+}

@@ -1,0 +1,46 @@
+import { Router, type Request, type Response } from 'express';
+import type { AppContext } from '../context.js';
+import { clientKey } from '../http/rate-limit.js';
+import { changePassword } from './account.js';
+import { formError, formErrors, minutesFrom, type FormErrors } from './forms.js';
+import { principalOf, requireStaff, setStaffCookie } from './guard.js';
+import { PASSWORD_MIN_LENGTH } from './passwords.js';
+import { passwordChangeSchema } from './schema.js';
+import type { StaffDeps } from './service.js';
+
+/** A signed-in staff member's own account: changing the password. */
+export function staffAccountRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const deps: StaffDeps = { db: ctx.database.db, kdf: ctx.kdf, config: ctx.config };
+  const guard = requireStaff(ctx);
+
+  const renderForm = (res: Response, status = 200, form?: FormErrors) =>
+    res.status(status).render('staff/account-password', {
+      layout: 'staff',
+      titleKey: 'staff.account.passwordTitle',
+      minLength: PASSWORD_MIN_LENGTH,
+      ...form,
+    });
+
+  router.get('/staff/account/password', guard, (_req, res) => {
+    renderForm(res);
+  });
+
+  router.post('/staff/account/password', guard, async (req: Request, res) => {
+    const principal = principalOf(req);
+    const parsed = passwordChangeSchema(principal.username).safeParse(req.body);
+    if (!parsed.success) return renderForm(res, 400, formErrors(req.locale, parsed.error, ['currentPassword', 'newPassword', 'newPasswordConfirm', 'code']));
+    const result = await changePassword(deps, principal, { ...parsed.data, sourceKey: clientKey(ctx.config, req) });
+    if (result.ok) {
+      setStaffCookie(res, ctx.config, result.cookie);
+      return res.render('staff/account-password-done', { layout: 'staff', titleKey: 'staff.account.passwordDoneTitle' });
+    }
+    if (result.reason === 'throttled') {
+      res.setHeader('Retry-After', String(result.retryAfterSeconds));
+      return renderForm(res, 429, formError(req.locale, 'currentPassword', 'staff.errors.throttled', { minutes: minutesFrom(result.retryAfterSeconds) }));
+    }
+    renderForm(res, 401, formError(req.locale, 'currentPassword', 'staff.errors.passwordChangeFailed'));
+  });
+
+  return router;
+}

@@ -1,0 +1,79 @@
+import { Router, type Request, type Response } from 'express';
+import type { AppContext } from '../context.js';
+import { parseRecoveryKey } from '../crypto/index.js';
+import { clientKey } from '../http/rate-limit.js';
+import { login, logout } from './auth.js';
+import { recoverAccount } from './account.js';
+import { formError, formErrors, keepValues, minutesFrom, type FormErrors } from './forms.js';
+import { clearStaffCookie, setStaffCookie, staffCookie } from './guard.js';
+import { loginSchema, recoverSchema } from './schema.js';
+import { PASSWORD_MIN_LENGTH } from './passwords.js';
+import type { StaffDeps } from './service.js';
+
+/** Sign-in, sign-out and recovery: the staff pages reachable without a session. */
+export function staffAuthRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const deps: StaffDeps = { db: ctx.database.db, kdf: ctx.kdf, config: ctx.config };
+
+  const renderLogin = (res: Response, status: number, values: Record<string, string> = {}, form?: FormErrors, notice?: string) =>
+    res.status(status).render('staff/login', { layout: 'staff', titleKey: 'staff.login.title', values, notice, ...form });
+
+  router.get('/staff/login', (req, res) => {
+    renderLogin(res, 200, {}, undefined, req.query.signedOut === '1' ? 'signedOut' : undefined);
+  });
+
+  router.post('/staff/login', async (req, res) => {
+    const values = keepValues(req.body, ['username']);
+    const parsed = loginSchema.safeParse(req.body);
+    if (!parsed.success) return renderLogin(res, 400, values, formErrors(req.locale, parsed.error));
+    const result = await login(deps, { ...parsed.data, sourceKey: clientKey(ctx.config, req) });
+    if (result.ok) {
+      setStaffCookie(res, ctx.config, result.cookie);
+      return res.redirect(303, '/staff');
+    }
+    if (result.reason === 'throttled') {
+      res.setHeader('Retry-After', String(result.retryAfterSeconds));
+      return renderLogin(res, 429, values, formError(req.locale, 'username', 'staff.errors.throttled', { minutes: minutesFrom(result.retryAfterSeconds) }));
+    }
+    // One message for every failure: which factor was wrong is nobody's business but the audit log's.
+    renderLogin(res, 401, values, formError(req.locale, 'username', 'staff.errors.loginFailed'));
+  });
+
+  router.post('/staff/logout', async (req, res) => {
+    await logout(deps, staffCookie(req, ctx.config));
+    clearStaffCookie(res, ctx.config);
+    res.redirect(303, '/staff/login?signedOut=1');
+  });
+
+  const renderRecover = (res: Response, status: number, values: Record<string, string> = {}, form?: FormErrors) =>
+    res.status(status).render('staff/recover', { layout: 'staff', titleKey: 'staff.recover.title', minLength: PASSWORD_MIN_LENGTH, values, ...form });
+
+  router.get('/staff/recover', (_req, res) => {
+    renderRecover(res, 200);
+  });
+
+  router.post('/staff/recover', async (req: Request, res) => {
+    const values = keepValues(req.body, ['username']);
+    const parsed = recoverSchema.safeParse(req.body);
+    if (!parsed.success) return renderRecover(res, 400, values, formErrors(req.locale, parsed.error, ['username', 'recoveryKey', 'newPassword', 'newPasswordConfirm', 'code']));
+    const { username, recoveryKey, newPassword, code } = parsed.data;
+    const result = await recoverAccount(deps, {
+      username,
+      recoveryKey: parseRecoveryKey(recoveryKey)!,
+      newPassword,
+      code,
+      sourceKey: clientKey(ctx.config, req),
+    });
+    if (result.ok) {
+      clearStaffCookie(res, ctx.config);
+      return res.render('staff/recover-done', { layout: 'staff', titleKey: 'staff.recover.doneTitle', recoveryKey: result.recoveryKey });
+    }
+    if (result.reason === 'throttled') {
+      res.setHeader('Retry-After', String(result.retryAfterSeconds));
+      return renderRecover(res, 429, values, formError(req.locale, 'username', 'staff.errors.throttled', { minutes: minutesFrom(result.retryAfterSeconds) }));
+    }
+    renderRecover(res, 401, values, formError(req.locale, 'username', 'staff.errors.recoverFailed'));
+  });
+
+  return router;
+}

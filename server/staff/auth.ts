@@ -1,0 +1,97 @@
+import type { StaffRole } from '../db/schema.js';
+import { appendAudit } from '../audit/repository.js';
+import { createSession, destroySession, loadSession } from '../sessions/store.js';
+import { claimTotpStep, findStaffById, findStaffByUsername, updateCredentials, type StaffRow } from './repository.js';
+import { newCredentials, openTotpSecret, unlockWithPassword, type Unlocked } from './credentials.js';
+import { reserveAttempt } from './throttle.js';
+import { verifyTotp } from './totp.js';
+import type { StaffDeps } from './service.js';
+
+/** The signed-in staff member, with the private key unwrapped from the session for this request. */
+export type StaffPrincipal = {
+  readonly id: string;
+  readonly username: string;
+  readonly role: StaffRole;
+  readonly isCustodian: boolean;
+  readonly publicKey: Uint8Array;
+  readonly privateKey: Uint8Array;
+};
+
+export type AuthFailure =
+  | { readonly ok: false; readonly reason: 'invalid' }
+  | { readonly ok: false; readonly reason: 'throttled'; readonly retryAfterSeconds: number };
+
+export type LoginResult = { readonly ok: true; readonly cookie: string; readonly staffId: string } | AuthFailure;
+
+export type LoginInput = { readonly username: string; readonly password: string; readonly code: string; readonly sourceKey: string };
+
+type FailureReason = 'unknown_account' | 'inactive' | 'password' | 'totp' | 'totp_replay';
+
+async function recordLoginFailure(deps: StaffDeps, row: StaffRow | undefined, reason: FailureReason): Promise<AuthFailure> {
+  // The typed username of an account that does not exist is never written: it may be a password.
+  await deps.db.transaction().execute((trx) =>
+    appendAudit(trx, { actorKind: 'staff', actorId: row?.id ?? null, event: 'staff.login_failed', details: { reason } }),
+  );
+  return { ok: false, reason: 'invalid' };
+}
+
+function failureReason(row: StaffRow | undefined, unlocked: Unlocked | null): FailureReason {
+  if (!row) return 'unknown_account';
+  if (row.status !== 'active') return 'inactive';
+  return unlocked ? 'totp' : 'password';
+}
+
+/**
+ * Sign-in with username, password and TOTP code. Every failure looks the same to the client
+ * (same message, same argon2id work); the audit row says which factor failed, because a right
+ * password with a wrong code means the password is known to someone.
+ */
+export async function login(deps: StaffDeps, input: LoginInput, now = new Date()): Promise<LoginResult> {
+  const reservation = await reserveAttempt(deps.db, deps.config, input.sourceKey, input.username, now);
+  if (!reservation.allowed) return { ok: false, reason: 'throttled', retryAfterSeconds: reservation.retryAfterSeconds };
+  const row = await findStaffByUsername(deps.db, input.username);
+  const unlocked = await unlockWithPassword(deps.kdf, row, input.password);
+  const secret = unlocked && row?.status === 'active' ? openTotpSecret(unlocked.row, unlocked.keys) : null;
+  const step = secret ? verifyTotp(secret, input.code, now) : null;
+  if (!unlocked || !row || row.status !== 'active' || step === null) return recordLoginFailure(deps, row, failureReason(row, unlocked));
+  // Re-wrap under the configured argon2id cost if it changed since this key was last wrapped.
+  const rewrapped = row.kek_cost === deps.kdf.currentCost() ? null : await newCredentials(deps.kdf, input.password, unlocked.keys.privateKey);
+  const cookie = await deps.db.transaction().execute(async (trx) => {
+    if (!(await claimTotpStep(trx, row.id, step))) return null;
+    if (rewrapped) await updateCredentials(trx, row.id, rewrapped);
+    await appendAudit(trx, { actorKind: 'staff', actorId: row.id, event: 'staff.login_succeeded' });
+    return createSession(trx, 'staff', row.id, unlocked.keys.privateKey);
+  });
+  if (!cookie) return recordLoginFailure(deps, row, 'totp_replay');
+  await reservation.release();
+  return { ok: true, cookie, staffId: row.id };
+}
+
+/** Signs out: the session row, and with it the re-wrapped private key, is deleted. */
+export async function logout(deps: StaffDeps, cookie: unknown): Promise<void> {
+  const session = await loadSession(deps.db, 'staff', cookie);
+  if (!session) return;
+  await deps.db.transaction().execute(async (trx) => {
+    await destroySession(trx, cookie);
+    if (!session.data.enrolStep) await appendAudit(trx, { actorKind: 'staff', actorId: session.principalId, event: 'staff.logout' });
+  });
+}
+
+/**
+ * The principal behind a staff cookie, or null. Checked on every request, so a deactivation on
+ * one instance takes effect on all of them at once; half-finished enrolments are not sign-ins.
+ */
+export async function authenticateStaff(deps: Pick<StaffDeps, 'db'>, cookie: unknown): Promise<StaffPrincipal | null> {
+  const session = await loadSession(deps.db, 'staff', cookie);
+  if (!session?.privateKey || session.data.enrolStep) return null;
+  const row = await findStaffById(deps.db, session.principalId);
+  if (!row || row.status !== 'active' || !row.public_key) return null;
+  return {
+    id: row.id,
+    username: row.username,
+    role: row.role,
+    isCustodian: row.is_custodian,
+    publicKey: new Uint8Array(row.public_key),
+    privateKey: session.privateKey,
+  };
+}

@@ -1,0 +1,120 @@
+import { Router, type Request, type Response } from 'express';
+import type { AppContext } from '../context.js';
+import { t } from '../i18n/index.js';
+import {
+  chooseEnrolmentPassword,
+  confirmRecoveryKeyStored,
+  confirmTotpEnrolment,
+  findEnrolmentInvite,
+  loadEnrolment,
+  revealRecoveryKey,
+  totpProvisioning,
+  type EnrolmentState,
+} from './enrolment.js';
+import { formError, formErrors, type FormErrors } from './forms.js';
+import { setStaffCookie, staffCookie } from './guard.js';
+import { enrolPasswordSchema, recoveryStoredSchema, totpConfirmSchema } from './schema.js';
+import type { StaffDeps } from './service.js';
+import { PASSWORD_MIN_LENGTH } from './passwords.js';
+
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{20,100}$/;
+
+/**
+ * Enrolment from the one-time link. The token appears only in the first URL; the steps after it
+ * run in an enrolment session, so a reload or the browser history never re-presents the token.
+ */
+export function staffEnrolRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const deps: StaffDeps = { db: ctx.database.db, kdf: ctx.kdf, config: ctx.config };
+
+  const invalidLink = (res: Response) =>
+    res.status(404).render('staff/enrol-invalid', { layout: 'staff', titleKey: 'staff.enrol.invalidTitle' });
+
+  /** The enrolment in progress, or a redirect to the step it is at. */
+  async function atStep(req: Request, res: Response, step: EnrolmentState['step']): Promise<EnrolmentState | null> {
+    const state = await loadEnrolment(deps, staffCookie(req, ctx.config));
+    if (!state) {
+      invalidLink(res);
+      return null;
+    }
+    if (state.step !== step) {
+      res.redirect(303, `/staff/enrol/${state.step}`);
+      return null;
+    }
+    return state;
+  }
+
+  const renderRecovery = (res: Response, state: EnrolmentState, status = 200, form?: FormErrors) =>
+    res.status(status).render('staff/enrol-recovery', {
+      layout: 'staff',
+      titleKey: 'staff.enrol.recoveryTitle',
+      recoveryKey: revealRecoveryKey(state),
+      ...form,
+    });
+
+  router.get('/staff/enrol/recovery', async (req, res) => {
+    const state = await atStep(req, res, 'recovery');
+    if (state) renderRecovery(res, state);
+  });
+
+  router.post('/staff/enrol/recovery', async (req, res) => {
+    const state = await atStep(req, res, 'recovery');
+    if (!state) return;
+    const parsed = recoveryStoredSchema.safeParse(req.body);
+    if (!parsed.success) return renderRecovery(res, state, 400, formErrors(req.locale, parsed.error));
+    await confirmRecoveryKeyStored(deps, state);
+    res.redirect(303, '/staff/enrol/totp');
+  });
+
+  const renderTotp = async (req: Request, res: Response, state: EnrolmentState, status = 200, form?: FormErrors) => {
+    const provisioning = await totpProvisioning(state, t(req.locale, 'staff.enrol.qrLabel'));
+    res.status(status).render('staff/enrol-totp', { layout: 'staff', titleKey: 'staff.enrol.totpTitle', ...provisioning, ...form });
+  };
+
+  router.get('/staff/enrol/totp', async (req, res) => {
+    const state = await atStep(req, res, 'totp');
+    if (state) await renderTotp(req, res, state);
+  });
+
+  router.post('/staff/enrol/totp', async (req, res) => {
+    const state = await atStep(req, res, 'totp');
+    if (!state) return;
+    const parsed = totpConfirmSchema.safeParse(req.body);
+    if (!parsed.success) return renderTotp(req, res, state, 400, formErrors(req.locale, parsed.error));
+    const cookie = await confirmTotpEnrolment(deps, state, staffCookie(req, ctx.config), parsed.data.code);
+    if (!cookie) return renderTotp(req, res, state, 422, formError(req.locale, 'code', 'staff.errors.codeWrong'));
+    setStaffCookie(res, ctx.config, cookie);
+    res.redirect(303, '/staff');
+  });
+
+  const renderPassword = (res: Response, token: string, invite: { username: string; role: string; isCustodian: boolean }, status = 200, form?: FormErrors) =>
+    res.status(status).render('staff/enrol-password', {
+      layout: 'staff',
+      titleKey: 'staff.enrol.passwordTitle',
+      token,
+      invite,
+      minLength: PASSWORD_MIN_LENGTH,
+      ...form,
+    });
+
+  router.get('/staff/enrol/:token', async (req, res) => {
+    const token = req.params.token;
+    const invite = TOKEN_PATTERN.test(token) ? await findEnrolmentInvite(deps, token) : null;
+    if (!invite) return invalidLink(res);
+    renderPassword(res, token, invite);
+  });
+
+  router.post('/staff/enrol/:token', async (req, res) => {
+    const token = req.params.token;
+    const invite = TOKEN_PATTERN.test(token) ? await findEnrolmentInvite(deps, token) : null;
+    if (!invite) return invalidLink(res);
+    const parsed = enrolPasswordSchema(invite.username).safeParse(req.body);
+    if (!parsed.success) return renderPassword(res, token, invite, 400, formErrors(req.locale, parsed.error));
+    const cookie = await chooseEnrolmentPassword(deps, token, parsed.data.newPassword);
+    if (!cookie) return invalidLink(res);
+    setStaffCookie(res, ctx.config, cookie);
+    res.redirect(303, '/staff/enrol/recovery');
+  });
+
+  return router;
+}

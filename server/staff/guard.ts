@@ -1,0 +1,59 @@
+import type { Request, RequestHandler, Response } from 'express';
+import type { AppContext } from '../context.js';
+import type { Config } from '../config.js';
+import { cookieName, cookieOptions } from '../http/cookies.js';
+import { ForbiddenError } from '../http/errors.js';
+import { authenticateStaff, type StaffPrincipal } from './auth.js';
+
+export type { StaffPrincipal } from './auth.js';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Set by requireStaff: the signed-in staff member and their unwrapped private key. */
+    staff?: StaffPrincipal;
+  }
+}
+
+/**
+ * The staff cookie carries `sessionId.sessionSecret`. SameSite=Strict: no link or form on another
+ * site can arrive with it; HttpOnly: no script can read it. No Max-Age, so it ends with the browser;
+ * the server enforces the idle and absolute limits either way.
+ */
+export function setStaffCookie(res: Response, config: Config, value: string): void {
+  res.cookie(cookieName(config, 'staff'), value, cookieOptions(config, { sameSite: 'strict' }));
+}
+
+export function clearStaffCookie(res: Response, config: Config): void {
+  res.clearCookie(cookieName(config, 'staff'), cookieOptions(config, { sameSite: 'strict' }));
+}
+
+export function staffCookie(req: Request, config: Config): unknown {
+  return req.cookies?.[cookieName(config, 'staff')];
+}
+
+/**
+ * Guards staff pages. No valid session → 303 to the sign-in page. A signed-in member without the
+ * role (admin) or flag (custodian) the route needs → 403. Checked on every request against the
+ * database, so deactivation and sign-out take effect on every app instance at once.
+ */
+export function requireStaff(ctx: AppContext, opts: { admin?: boolean; custodian?: boolean } = {}): RequestHandler {
+  return async (req, res, next) => {
+    const principal = await authenticateStaff({ db: ctx.database.db }, staffCookie(req, ctx.config));
+    if (!principal) {
+      // The cookie is left alone: it may belong to an enrolment still in progress.
+      res.redirect(303, '/staff/login');
+      return;
+    }
+    req.staff = principal;
+    res.locals.staffUser = { username: principal.username, role: principal.role, isCustodian: principal.isCustodian };
+    if (opts.admin && principal.role !== 'admin') throw new ForbiddenError('staff.errors.adminOnly');
+    if (opts.custodian && !principal.isCustodian) throw new ForbiddenError('staff.errors.custodianOnly');
+    next();
+  };
+}
+
+/** For handlers behind requireStaff: the principal, which the guard guarantees. */
+export function principalOf(req: Request): StaffPrincipal {
+  if (!req.staff) throw new ForbiddenError();
+  return req.staff;
+}

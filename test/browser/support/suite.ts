@@ -1,0 +1,38 @@
+import { afterAll, beforeAll } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { launchChromium, type Mode } from './chromium.js';
+import { startApp, type RunningApp } from './app-server.js';
+import { BrowserSession } from './session.js';
+
+export type BrowserSuite = {
+  readonly app: RunningApp;
+  readonly browser: Browser;
+  /** A fresh browser context (its own cookies) in the given mode. */
+  session(mode: Mode, options?: Parameters<typeof BrowserSession.open>[2]): Promise<BrowserSession>;
+};
+
+/** One app and one Chromium per test file, started before its tests and stopped after. */
+export function useBrowserSuite(env: Record<string, string> = {}): BrowserSuite {
+  let app: RunningApp | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    [app, browser] = await Promise.all([startApp(env), launchChromium()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+  const need = <T>(value: T | undefined, what: string): T => {
+    if (!value) throw new Error(`${what} not started`);
+    return value;
+  };
+  return {
+    get app() {
+      return need(app, 'app');
+    },
+    get browser() {
+      return need(browser, 'browser');
+    },
+    session: (mode, options) => BrowserSession.open(need(browser, 'browser'), mode, options),
+  };
+}

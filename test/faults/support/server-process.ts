@@ -1,0 +1,85 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './pg-cluster.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export type ServerProcess = {
+  readonly baseUrl: string;
+  readonly pid: number;
+  readonly dataDir: string;
+  /** Raw bytes the process wrote to stdout and stderr (logs), for the leak test. */
+  output(): Buffer;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(signal: NodeJS.Signals): Promise<void>;
+  /** Graceful stop (SIGTERM, as an init system would), waiting for the exit. */
+  stop(): Promise<void>;
+};
+
+/**
+ * The real server as a separate OS process, started the way `npm start` starts it (tsx running
+ * server/main.ts), so a fault test can SIGKILL it and the leak test can read everything it wrote.
+ * It listens on a free port picked here (or env.PORT, to restart on the same address).
+ */
+export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+  const port = env.PORT ? Number(env.PORT) : await freePort();
+  const dataDir = env.DATA_DIR ?? mkdtempSync(path.join(tmpdir(), 'parcelguard-proc-'));
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? tmpdir(),
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      ARGON2_MEMORY_KIB: '1024',
+      ARGON2_ITERATIONS: '1',
+      ...env,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+    },
+  });
+  const chunks: Buffer[] = [];
+  child.stdout!.on('data', (c: Buffer) => chunks.push(c));
+  child.stderr!.on('data', (c: Buffer) => chunks.push(c));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  const output = () => Buffer.concat(chunks);
+
+  // Ready when /healthz answers at all (503 is fine: the database may be down on purpose).
+  const deadline = Date.now() + 60_000;
+  let exitedEarly: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  void exited.then((e) => (exitedEarly = e));
+  for (;;) {
+    if (exitedEarly) throw new Error(`server exited (${JSON.stringify(exitedEarly)}) before listening:\n${output().toString()}`);
+    if (Date.now() > deadline) throw new Error(`server did not start in 60 s:\n${output().toString()}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2_000) }).then(
+      () => true,
+      () => false,
+    );
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    dataDir,
+    output,
+    exited,
+    kill: async (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

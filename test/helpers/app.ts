@@ -1,0 +1,53 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import type { Express } from 'express';
+import { loadConfig, type Config } from '../../server/config.js';
+import { createLogger } from '../../server/http/logging.js';
+import { createApp } from '../../server/app.js';
+import type { AppContext } from '../../server/context.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
+import { cryptoReady, formatKdfCost, Kdf } from '../../server/crypto/index.js';
+import { ensureInstallation } from '../../server/installation/repository.js';
+
+export type TestApp = {
+  app: Express;
+  ctx: AppContext;
+  config: Config;
+  database: TestDatabase;
+  /** Every log line the app wrote, raw JSON text. */
+  logs: string[];
+  close(): Promise<void>;
+};
+
+/** Test configuration: a temp DATA_DIR and cheap argon2id (real argon2id, lower cost; never a stub). */
+export function testConfig(env: Record<string, string> = {}): Config {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'parcelguard-test-'));
+  return loadConfig({
+    NODE_ENV: 'test',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'info',
+    ARGON2_MEMORY_KIB: '1024',
+    ARGON2_ITERATIONS: '1',
+    ...env,
+  });
+}
+
+export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const config = testConfig(env);
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const logger = createLogger(config.logLevel, sink);
+  await cryptoReady();
+  const database = await createTestDatabase();
+  await ensureInstallation(database.db, formatKdfCost(config.argon2), config.secrets.receiptPepper);
+  const ctx: AppContext = { config, database, logger, kdf: new Kdf(config.argon2) };
+  const app = createApp(ctx);
+  return { app, ctx, config, database, logs, close: () => database.drop() };
+}

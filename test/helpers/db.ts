@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openPglite, openPostgres, type Database } from '../../server/db/index.js';
+import { migrateToLatest } from '../../server/db/migrator.js';
+
+export type TestDatabase = Database & { readonly name: string; drop(): Promise<void> };
+
+/**
+ * A private, migrated database for one test file. With DATABASE_URL set it is a fresh database on
+ * that PostgreSQL server (dropped afterwards), so parallel workers never see each other's rows;
+ * otherwise an in-memory PGlite instance.
+ */
+export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
+  const database = process.env.DATABASE_URL ? await createPostgresDatabase(process.env.DATABASE_URL) : await createPgliteDatabase();
+  if (options.migrate !== false) await migrateToLatest(database.db);
+  return database;
+}
+
+async function createPgliteDatabase(): Promise<TestDatabase> {
+  const database = await openPglite();
+  return { ...database, name: 'pglite-memory', drop: () => database.close() };
+}
+
+async function createPostgresDatabase(adminUrl: string): Promise<TestDatabase> {
+  const name = `pgtest_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const database = openPostgres(url.toString(), 5);
+  return {
+    ...database,
+    name,
+    drop: async () => {
+      await database.close();
+      const cleanup = new pg.Client({ connectionString: adminUrl });
+      await cleanup.connect();
+      try {
+        await cleanup.query(`drop database if exists ${name} with (force)`);
+      } finally {
+        await cleanup.end();
+      }
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { runMaintenanceRound } from '../../server/maintenance/runner.js';
+import { MAINTENANCE_TASKS } from '../../server/maintenance/tasks.js';
+import { createLogger } from '../../server/http/logging.js';
+import { createSession } from '../../server/sessions/store.js';
+import { hitRateLimit } from '../../server/http/rate-limit.js';
+import { cryptoReady } from '../../server/crypto/index.js';
+import { sql } from 'kysely';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  await cryptoReady();
+  database = await createTestDatabase();
+});
+afterAll(async () => {
+  await database.drop();
+});
+
+describe('maintenance', () => {
+  it('drops expired sessions and day-old rate-limit windows, keeping live ones', async () => {
+    const { db } = database;
+    const principal = '1d2c3b4a-0000-4000-8000-000000000001';
+    await createSession(db, 'reporter', principal, null, {}, { idleSeconds: 60, absoluteSeconds: 1 });
+    await createSession(db, 'reporter', principal, null, {}, { idleSeconds: 60, absoluteSeconds: 3600 });
+    const rule = { bucket: 'm', limit: 10, windowSeconds: 3600 };
+    const now = new Date();
+    await hitRateLimit(db, rule, 'old', new Date(now.getTime() - 30 * 3600 * 1000));
+    await hitRateLimit(db, rule, 'fresh', now);
+
+    const ran = await runMaintenanceRound(db, MAINTENANCE_TASKS, createLogger('silent'), new Date(now.getTime() + 5000));
+    expect(ran).toBe(true);
+    expect(await db.selectFrom('sessions').select('principal_id').execute()).toHaveLength(1);
+    expect((await db.selectFrom('rate_limits').select('key').execute()).map((r) => r.key)).toEqual(['fresh']);
+  });
+
+  it('keeps going when one task fails', async () => {
+    const { db } = database;
+    let secondRan = false;
+    const tasks = [
+      { name: 'broken', run: async (trx: typeof db) => { await sql`select * from no_such_table`.execute(trx); } },
+      { name: 'fine', run: async () => { secondRan = true; } },
+    ];
+    expect(await runMaintenanceRound(db, tasks, createLogger('silent'))).toBe(true);
+    expect(secondRan).toBe(true);
+  });
+});
