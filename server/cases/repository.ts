@@ -179,8 +179,7 @@ export async function listNoteRows(db: Executor, reportId: string) {
     .innerJoin('staff as s', 's.id', 'n.author_id')
     .select(['n.id', 'n.body_sealed', 'n.created_at', 's.username'])
     .where('n.report_id', '=', reportId)
-    .orderBy('n.created_at')
-    .orderBy('n.id')
+    .orderBy('n.seq')
     .execute();
   return rows.map((r) => ({ ...r, body_sealed: bytes(r.body_sealed) }));
 }

@@ -157,6 +157,8 @@ export interface ReportLinksTable {
 
 export interface MessagesTable {
   id: string;
+  /** Insertion order (identity column); lists sort by it. */
+  seq: Generated<string>;
   report_id: string;
   author_kind: 'reporter' | 'staff' | 'system';
   author_id: string | null;
@@ -169,6 +171,8 @@ export interface MessagesTable {
 
 export interface NotesTable {
   id: string;
+  /** Insertion order (identity column); lists sort by it. */
+  seq: Generated<string>;
   report_id: string;
   author_id: string;
   body_sealed: Bytes;
@@ -177,6 +181,8 @@ export interface NotesTable {
 
 export interface AttachmentsTable {
   id: string;
+  /** Insertion order (identity column); lists sort by it. */
+  seq: Generated<string>;
   report_id: string | null;
   message_id: string | null;
   uploaded_by: 'reporter' | 'staff';

@@ -186,8 +186,7 @@ export async function listMessageRows(db: Executor, reportId: string) {
     .selectFrom('messages')
     .selectAll()
     .where('report_id', '=', reportId)
-    .orderBy('created_at')
-    .orderBy('id')
+    .orderBy('seq')
     .execute();
 }
 
@@ -258,8 +257,7 @@ export async function listReportAttachmentRows(db: Executor, reportId: string) {
     .select(['id', 'meta_sealed', 'message_id', 'uploaded_by', 'created_at', 'chunk_count'])
     .where('report_id', '=', reportId)
     .where('complete', '=', true)
-    .orderBy('created_at')
-    .orderBy('id')
+    .orderBy('seq')
     .execute();
   return rows.map((r) => ({ ...r, meta_sealed: bytes(r.meta_sealed) }));
 }
