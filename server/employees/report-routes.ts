@@ -1,8 +1,8 @@
 import { Router, type Response } from 'express';
 import type { AppContext } from '../context.js';
-import { readFormWithFiles } from '../intake/request.js';
-import { reportFormContext } from '../intake/view.js';
-import type { FieldError, ReportFormValues } from '../intake/schema.js';
+import { keepFormWhenUnavailable, readFormWithFiles, unlessUnavailable, type FormWithFiles } from '../intake/request.js';
+import { reportFormContext, unavailableContext } from '../intake/view.js';
+import { readReportValues, type FieldError, type ReportFormValues } from '../intake/schema.js';
 import type { UploadBatch } from '../intake/uploads.js';
 import { requireEmployee } from './guard.js';
 import { EMPLOYEE_CONSENT } from './schema.js';
@@ -21,10 +21,15 @@ export function employeeReportRoutes(ctx: AppContext): Router {
     renderForm(res, 200, await employeeFormDefaults(ctx, req.employee!), [], null);
   });
 
-  router.post('/employee/report', guard, async (req, res) => {
-    const allowed = await allowEmployeePost(ctx, req.employee!);
+  // While the database is away (even the session check needs it) the form comes back with what was typed.
+  router.post('/employee/report', keepFormWhenUnavailable(ctx, guard, renderUnavailable), async (req, res) => {
+    const limit = await unlessUnavailable(allowEmployeePost(ctx, req.employee!));
+    const allowed = limit.ok && limit.value;
     const form = await readFormWithFiles(ctx, req, res, { acceptFiles: allowed });
-    const outcome = await handleEmployeeReportPost(ctx, req.employee!, { ...form, overPostLimit: !allowed });
+    if (!limit.ok || form.storageFailed) return renderUnavailable(res, form);
+    const result = await unlessUnavailable(handleEmployeeReportPost(ctx, req.employee!, { ...form, overPostLimit: !allowed }));
+    if (!result.ok) return renderUnavailable(res, form);
+    const outcome = result.value;
     if (outcome.kind === 'submitted') return res.redirect(303, `/employee/tips/${outcome.caseNumber}?done=filed`);
     if (outcome.status === 429) res.setHeader('Retry-After', '3600');
     renderForm(res, outcome.status, outcome.values, outcome.errors, outcome.batch);
@@ -33,8 +38,13 @@ export function employeeReportRoutes(ctx: AppContext): Router {
   return router;
 }
 
-function renderForm(res: Response, status: number, values: ReportFormValues, errors: FieldError[], batch: UploadBatch | null): void {
-  const context = reportFormContext(values, errors, batch, batch?.refused ?? []);
+function renderUnavailable(res: Response, form: FormWithFiles): void {
+  res.setHeader('Retry-After', '30');
+  renderForm(res, 503, readReportValues(form.fields), [], null, unavailableContext(form));
+}
+
+function renderForm(res: Response, status: number, values: ReportFormValues, errors: FieldError[], batch: UploadBatch | null, extra: object = {}): void {
+  const context = { ...reportFormContext(values, errors, batch, batch?.refused ?? []), ...extra };
   const chosen = (EMPLOYEE_CONSENT as readonly string[]).includes(values.identity_choice) ? values.identity_choice : 'confidential';
   res.status(status).render('employees/report', {
     titleKey: 'employees.report.title',

@@ -3,7 +3,8 @@ import type { AppContext } from '../context.js';
 import { cookieName, cookieOptions } from '../http/cookies.js';
 import { clientKey } from '../http/rate-limit.js';
 import { destroySession, loadSession, type OpenSession } from '../sessions/store.js';
-import { readFormWithFiles } from '../intake/request.js';
+import { keepFormWhenUnavailable, readFormWithFiles, unlessUnavailable, type FormWithFiles } from '../intake/request.js';
+import { emptyReportValues, reportFormContext, unavailableContext } from '../intake/view.js';
 import { openUploadBatch, fileErrors } from '../intake/service.js';
 import { fieldsFromBody, first, noMultipart } from '../intake/multipart.js';
 import { consentSchema, fileNoteSchema, formErrors, loginSchema, replySchema } from './schema.js';
@@ -29,6 +30,8 @@ export function followupRoutes(ctx: AppContext): Router {
     next();
   };
   const renderStatus = (req: Request, res: Response, state: StatusPageState = {}) => renderStatusPage(ctx, req, res, state);
+  // Reply and file forms while the database is away: their text comes back on a "try again" page.
+  const loadReporterKeepingForm = keepFormWhenUnavailable(ctx, loadReporter, renderUnavailable);
 
   router.get('/followup', loadReporter, async (req, res) => {
     if (!res.locals.reporterSession) return renderLogin(res, 200);
@@ -47,23 +50,31 @@ export function followupRoutes(ctx: AppContext): Router {
     renderLogin(res, result.kind === 'throttled' ? 429 : 401, result.kind === 'throttled' ? 'followup.errors.throttled' : 'followup.errors.invalid');
   });
 
-  router.post('/followup/reply', noMultipart, loadReporter, async (req, res) => {
+  router.post('/followup/reply', noMultipart, loadReporterKeepingForm, async (req, res) => {
     const session = requireSession(res);
     if (!session) return renderLogin(res, 401, 'followup.errors.expired');
-    const body = first(fieldsFromBody(req.body), 'body');
+    const fields = fieldsFromBody(req.body);
+    const body = first(fields, 'body');
     const parsed = replySchema.safeParse({ body });
     if (!parsed.success) return renderStatus(req, res, { status: 422, reply: body, errors: formErrors(parsed.error) });
-    if (!(await allowAction(ctx, clientKey(ctx.config, req)))) return renderStatus(req, res, { status: 429, reply: body, errors: [throttled('body')] });
-    if (!(await sendReply(ctx, session, parsed.data.body))) return renderLogin(res, 401, 'followup.errors.expired');
+    const allowed = await unlessUnavailable(allowAction(ctx, clientKey(ctx.config, req)));
+    if (allowed.ok && !allowed.value) return renderStatus(req, res, { status: 429, reply: body, errors: [throttled('body')] });
+    const sent = allowed.ok ? await unlessUnavailable(sendReply(ctx, session, parsed.data.body)) : allowed;
+    if (!sent.ok) return renderUnavailable(res, { fields, truncated: new Set(), batch: null, storageFailed: true, discardedFiles: 0 });
+    if (!sent.value) return renderLogin(res, 401, 'followup.errors.expired');
     res.redirect(303, '/followup#thread');
   });
 
-  router.post('/followup/files', loadReporter, async (req, res) => {
+  router.post('/followup/files', loadReporterKeepingForm, async (req, res) => {
     const session = requireSession(res);
-    const allowed = session ? await allowAction(ctx, clientKey(ctx.config, req)) : false;
+    const limit = session ? await unlessUnavailable(allowAction(ctx, clientKey(ctx.config, req))) : { ok: true as const, value: false };
+    const allowed = limit.ok && limit.value;
     const form = await readFormWithFiles(ctx, req, res, { acceptFiles: allowed });
+    if (!limit.ok || form.storageFailed) return renderUnavailable(res, form);
     if (!session) return renderLogin(res, 401, 'followup.errors.expired');
-    const batch = form.batch ?? (await openUploadBatch(ctx, form.fields));
+    const opened = form.batch ? { ok: true as const, value: form.batch } : await unlessUnavailable(openUploadBatch(ctx, form.fields));
+    if (!opened.ok) return renderUnavailable(res, form);
+    const batch = opened.value;
     const note = first(form.fields, 'note');
     const parsed = fileNoteSchema.safeParse({ note });
     const errors = [
@@ -73,7 +84,9 @@ export function followupRoutes(ctx: AppContext): Router {
       ...fileErrors(batch),
     ];
     if (errors.length > 0 || !parsed.success) return renderStatus(req, res, { status: allowed ? 422 : 429, note, batch, errors });
-    if (!(await addFiles(ctx, session, batch, parsed.data.note))) return renderLogin(res, 401, 'followup.errors.expired');
+    const added = await unlessUnavailable(addFiles(ctx, session, batch, parsed.data.note));
+    if (!added.ok) return renderUnavailable(res, { ...form, batch });
+    if (!added.value) return renderLogin(res, 401, 'followup.errors.expired');
     res.redirect(303, '/followup#files');
   });
 
@@ -105,6 +118,18 @@ function requireSession(res: Response): OpenSession | null {
 }
 
 const throttled = (field: string) => ({ field, messageKey: 'followup.errors.action_throttled' });
+
+/** Neither the thread nor the files can be read now; the reply and the file note come back as typed. */
+function renderUnavailable(res: Response, form: FormWithFiles): void {
+  res.setHeader('Retry-After', '30');
+  res.status(503).render('followup/unavailable', {
+    titleKey: 'errors.unavailableTitle',
+    ...reportFormContext(emptyReportValues(), [], null),
+    ...unavailableContext(form),
+    reply: first(form.fields, 'body'),
+    note: first(form.fields, 'note'),
+  });
+}
 
 function renderLogin(res: Response, status: number, errorKey?: string): void {
   res.status(status).render('followup/login', {

@@ -2,9 +2,10 @@
  * Reads a form that may carry files (report, follow-up, employee tip) from either encoding:
  * multipart, streamed (files staged as they arrive), or urlencoded (text only).
  */
-import type { Request, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { AppContext } from '../context.js';
 import { isMultipart } from '../http/csrf.js';
+import { isDatabaseUnavailable } from '../http/errors.js';
 import { clientKey, hitRateLimit, type RateLimitRule } from '../http/rate-limit.js';
 import { ATTACHMENT_LIMITS } from '../reports/attachments.js';
 import { fieldsFromBody, parseMultipart, type FieldMap } from './multipart.js';
@@ -18,32 +19,85 @@ import type { UploadBatch } from './uploads.js';
  */
 export const UPLOAD_LIMIT: RateLimitRule = { bucket: 'upload', limit: 40, windowSeconds: 3600 };
 
-export type FormWithFiles = { fields: FieldMap; truncated: ReadonlySet<string>; batch: UploadBatch | null };
+export type FormWithFiles = {
+  fields: FieldMap;
+  truncated: ReadonlySet<string>;
+  batch: UploadBatch | null;
+  /** The database went away while files were arriving: the text was read in full, the files were not kept. */
+  storageFailed: boolean;
+  /** Files sent in the 'files' field that were read and thrown away unstored. */
+  discardedFiles: number;
+};
 
 /**
  * `acceptFiles: false` (e.g. over a rate limit) reads the text but discards every file unstored.
  * The upload batch is opened at the first file, from the hidden staging fields that precede it.
  */
 export async function readFormWithFiles(ctx: AppContext, req: Request, res: Response, opts: { acceptFiles: boolean }): Promise<FormWithFiles> {
-  if (!isMultipart(req)) return { fields: fieldsFromBody(req.body), truncated: new Set(), batch: null };
+  if (!isMultipart(req)) return { fields: fieldsFromBody(req.body), truncated: new Set(), batch: null, storageFailed: false, discardedFiles: 0 };
   let batch: UploadBatch | null = null;
+  let storageFailed = false;
+  let discardedFiles = 0;
   const key = clientKey(ctx.config, req);
   const { fields, truncated } = await parseMultipart(req, res, {
     maxFieldBytes: FIELD_LIMITS.fieldBytes,
     maxFileBytes: ATTACHMENT_LIMITS.maxFileBytes,
     onFile: async (file, fieldsSoFar) => {
-      if (!opts.acceptFiles || file.field !== 'files') {
+      if (!opts.acceptFiles || storageFailed || file.field !== 'files') {
+        if (file.field === 'files' && file.name) discardedFiles++;
         file.stream.resume();
         return;
       }
-      batch ??= await openUploadBatch(ctx, fieldsSoFar);
-      if (!(await hitRateLimit(ctx.database.db, UPLOAD_LIMIT, key)).allowed) {
+      try {
+        batch ??= await openUploadBatch(ctx, fieldsSoFar);
+        if (!(await hitRateLimit(ctx.database.db, UPLOAD_LIMIT, key)).allowed) {
+          file.stream.resume();
+          batch.refuse(file.name, 'upload_limit');
+          return;
+        }
+        await batch.accept(file.name, file.declaredType, file.stream);
+      } catch (err) {
+        // Keep reading: the fields after this file still reach the re-rendered form.
+        if (!isDatabaseUnavailable(err)) throw err;
+        storageFailed = true;
+        discardedFiles++;
         file.stream.resume();
-        batch.refuse(file.name, 'upload_limit');
-        return;
       }
-      await batch.accept(file.name, file.declaredType, file.stream);
     },
   });
-  return { fields, truncated, batch };
+  return { fields, truncated, batch, storageFailed, discardedFiles };
+}
+
+/**
+ * A form route's own database work failed because the database is away. Nothing was stored; the
+ * caller re-renders the form from these fields (status 503, "try again") instead of the generic
+ * error page, so no typed word is lost.
+ */
+export async function unlessUnavailable<T>(work: Promise<T>): Promise<{ ok: true; value: T } | { ok: false }> {
+  try {
+    return { ok: true, value: await work };
+  } catch (err) {
+    if (!isDatabaseUnavailable(err)) throw err;
+    return { ok: false };
+  }
+}
+
+/**
+ * Wraps a guard (session loading needs the database). When the database is away the guard's
+ * error would end in the generic 503 page and drop the body; instead the form is read (files
+ * discarded) and handed to `onUnavailable` to re-render with what was typed.
+ */
+export function keepFormWhenUnavailable(ctx: AppContext, guard: RequestHandler, onUnavailable: (res: Response, form: FormWithFiles) => void): RequestHandler {
+  return async (req, res, next) => {
+    let passed = false;
+    try {
+      await guard(req, res, (err?: unknown) => {
+        passed = true;
+        next(err);
+      });
+    } catch (err) {
+      if (passed || !isDatabaseUnavailable(err)) throw err;
+      onUnavailable(res, await readFormWithFiles(ctx, req, res, { acceptFiles: false }));
+    }
+  };
 }

@@ -2,9 +2,10 @@ import { Router, type Response } from 'express';
 import type { AppContext } from '../context.js';
 import { clientKey } from '../http/rate-limit.js';
 import { checkPostLimit, handleReportPost, type ReportOutcome } from './service.js';
-import { readFormWithFiles } from './request.js';
+import { readFormWithFiles, unlessUnavailable, type FormWithFiles } from './request.js';
 import { noMultipart } from './multipart.js';
-import { emptyReportValues, groupReceipt, hiddenFieldsOf, reportFormContext, reviewContext, stagingContext } from './view.js';
+import { readReportValues } from './schema.js';
+import { emptyReportValues, groupReceipt, hiddenFieldsOf, reportFormContext, reviewContext, stagingContext, unavailableContext } from './view.js';
 
 /**
  * The public report form: GET shows it; every POST (review, edit, send) comes back here, so a
@@ -19,11 +20,17 @@ export function intakeRoutes(ctx: AppContext): Router {
     res.render('intake/form', { titleKey: 'intake.title', ...reportFormContext(emptyReportValues(), [], null) });
   });
 
+  // While the database is away nothing can be stored: the form comes back (503) with every typed
+  // value, and staged files stay attached by id, instead of the generic error page.
   router.post('/report', async (req, res) => {
     const key = clientKey(ctx.config, req);
-    const allowed = await checkPostLimit(ctx, key);
+    const limit = await unlessUnavailable(checkPostLimit(ctx, key));
+    const allowed = limit.ok && limit.value;
     const form = await readFormWithFiles(ctx, req, res, { acceptFiles: allowed });
-    renderOutcome(res, await handleReportPost(ctx, { ...form, clientKey: key, overPostLimit: !allowed }));
+    if (!limit.ok || form.storageFailed) return renderUnavailable(res, form);
+    const outcome = await unlessUnavailable(handleReportPost(ctx, { ...form, clientKey: key, overPostLimit: !allowed }));
+    if (!outcome.ok) return renderUnavailable(res, form);
+    renderOutcome(res, outcome.value);
   });
 
   // The confirmation only moves the reporter on; the report was stored before the receipt was shown.
@@ -40,6 +47,15 @@ export function intakeRoutes(ctx: AppContext): Router {
   });
 
   return router;
+}
+
+function renderUnavailable(res: Response, form: FormWithFiles): void {
+  res.setHeader('Retry-After', '30');
+  res.status(503).render('intake/form', {
+    titleKey: 'intake.title',
+    ...reportFormContext(readReportValues(form.fields), [], null),
+    ...unavailableContext(form),
+  });
 }
 
 function renderOutcome(res: Response, outcome: ReportOutcome): void {

@@ -7,6 +7,8 @@ import { NOTICED_HOW, PARCEL_DIRECTIONS, PARCEL_LOCATIONS, PROVINCE_CODES } from
 import { ATTACHMENT_LIMITS, HEIC_SUPPORTED } from '../reports/attachments.js';
 import { IDENTITY_CHOICES, REPORT_TEXT_FIELDS, identityFrom, type FieldError, type ReportFormValues, type ValidReportForm } from './schema.js';
 import type { RefusedFile, UploadBatch } from './uploads.js';
+import type { FormWithFiles } from './request.js';
+import { stagingFields } from './service.js';
 
 const MB = 1024 * 1024;
 
@@ -68,6 +70,25 @@ export function stagingContext(batch: UploadBatch) {
     stagingKey: view.stagingKey,
     files: view.files.map((f) => ({ ...f, sizeKb: Math.max(1, Math.round(f.size / 1024)) })),
   };
+}
+
+/**
+ * The database is away, so staged files cannot be listed (their names are sealed in rows we cannot
+ * read now); their ids and the staging key are carried in the form so they stay attached.
+ */
+export function carriedStagingContext(fields: FormWithFiles['fields']) {
+  const { stagingKey, staged, remove } = stagingFields(fields);
+  if (!stagingKey) return null;
+  const files = staged.filter((id) => !remove.includes(id)).map((id) => ({ id }));
+  return { stagingKey, files: [], carried: files, unreadable: true };
+}
+
+/** What the "service unavailable, your text is kept" notice on a re-rendered form needs. */
+export function unavailableContext(form: FormWithFiles) {
+  // A batch opened before the database went away still knows its files (names included).
+  if (form.batch) return { unavailable: { discardedFiles: form.discardedFiles, keptFiles: 0 }, staging: stagingContext(form.batch) };
+  const staging = carriedStagingContext(form.fields);
+  return { unavailable: { discardedFiles: form.discardedFiles, keptFiles: staging?.carried.length ?? 0 }, staging };
 }
 
 /** The review page: every value as a hidden field (nothing is kept on the server between steps). */
