@@ -143,6 +143,21 @@ export async function findReportsByDigests(trx: Executor, reportId: string, entr
     .execute();
 }
 
+// Class id of the per-digest advisory locks ("PGLK"); the two-int lock space never meets the
+// single-bigint keys used for the audit chain and maintenance.
+const LINK_LOCK_CLASS = 0x50474c4b;
+
+/**
+ * Serialises reports that share a blind index. Without it, two reports naming the same waybill
+ * committed at the same moment would each look for the other before either was visible and
+ * neither would be linked. Locks are taken in digest order (no deadlock between two reports
+ * sharing several) and held until the transaction ends; a waiting report then sees the first one.
+ */
+export async function lockDigests(trx: Executor, entries: { digest: Uint8Array }[]): Promise<void> {
+  const keys = [...new Set(entries.map((e) => Buffer.from(e.digest).readInt32BE(0)))].sort((a, b) => a - b);
+  for (const key of keys) await sql`select pg_advisory_xact_lock(${LINK_LOCK_CLASS}::int, ${key}::int)`.execute(trx);
+}
+
 /** Inserts the link (a < b) and bumps link_count on both reports, unless the pair is already linked. */
 export async function linkReports(trx: Executor, one: string, other: string, reason: 'waybill' | 'phone'): Promise<boolean> {
   const [a, b] = one < other ? [one, other] : [other, one];

@@ -22,7 +22,7 @@ import { PAYLOAD_VERSION, type IdentityRecord, type ParcelDetails, type Province
 import { grantReportKeys, newReportKeys } from './keys.js';
 import { appendMessage } from './messages.js';
 import { attachStagedFiles, type StagedFile } from './attachments.js';
-import { findReportsByDigests, insertBlindIndexes, insertReport, linkReports, type Executor } from './repository.js';
+import { findReportsByDigests, insertBlindIndexes, insertReport, linkReports, lockDigests, type Executor } from './repository.js';
 
 export type ReporterKind =
   /** Public channel: a receipt is generated and the reporter's key pair is wrapped with its KEK. */
@@ -178,6 +178,7 @@ export function blindIndexesOf(indexKey: Uint8Array, parcel: ParcelDetails): { k
 async function indexAndLink(ctx: AppContext, trx: Executor, reportId: string, parcel: ParcelDetails): Promise<void> {
   const entries = blindIndexesOf(ctx.config.secrets.blindIndexKey, parcel);
   if (entries.length === 0) return;
+  await lockDigests(trx, entries);
   const matches = await findReportsByDigests(trx, reportId, entries);
   await insertBlindIndexes(trx, reportId, entries);
   const ordered = [...matches.filter((m) => m.kind === 'waybill'), ...matches.filter((m) => m.kind === 'phone')];

@@ -172,6 +172,18 @@ describe('submitReport', () => {
   });
 });
 
+describe('automatic links under concurrency', () => {
+  it('links every pair of reports naming the same waybill, even when they are submitted at the same moment', async () => {
+    const waybill = `ZT${Date.now()}`;
+    const reports = await Promise.all(Array.from({ length: 4 }, () => submitTestReport(t, { parcel: { waybillNumbers: [waybill] } })));
+    const ids = reports.map((r) => r.reportId);
+    const links = await t.database.db.selectFrom('report_links').select(['report_a', 'report_b']).where('report_a', 'in', ids).where('report_b', 'in', ids).execute();
+    expect(links).toHaveLength(6); // every pair of four
+    const counts = await t.database.db.selectFrom('reports').select('link_count').where('id', 'in', ids).execute();
+    expect(counts.map((c) => c.link_count)).toEqual([3, 3, 3, 3]);
+  });
+});
+
 describe('messages', () => {
   it('seal bodies under K, bound to their message id, and come back in order', async () => {
     const { reportId } = await submitTestReport(t);
