@@ -97,3 +97,81 @@ export async function findIdentitySealed(db: Executor, reportId: string): Promis
   const row = await db.selectFrom('reports').select('identity_sealed').where('id', '=', reportId).executeTakeFirst();
   return bytes(row?.identity_sealed ?? null);
 }
+
+// ---------------------------------------------------------------- custody hand-over
+
+/** Reports whose identity key `fromId` holds and `toId` does not, oldest id first. */
+export async function reportsToHandOver(db: Executor, fromId: string, toId: string, limit: number): Promise<string[]> {
+  const rows = await handOverQuery(db, fromId, toId).select('g.report_id').orderBy('g.report_id').limit(limit).execute();
+  return rows.map((r) => r.report_id);
+}
+
+export async function countReportsToHandOver(db: Executor, fromId: string, toId: string): Promise<number> {
+  const row = await handOverQuery(db, fromId, toId).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+function handOverQuery(db: Executor, fromId: string, toId: string) {
+  return db
+    .selectFrom('report_key_grants as g')
+    .where('g.key_kind', '=', 'identity')
+    .where('g.recipient_kind', '=', 'staff')
+    .where('g.recipient_id', '=', fromId)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('report_key_grants as t')
+            .select('t.id')
+            .whereRef('t.report_id', '=', 'g.report_id')
+            .where('t.key_kind', '=', 'identity')
+            .where('t.recipient_kind', '=', 'staff')
+            .where('t.recipient_id', '=', toId),
+        ),
+      ),
+    );
+}
+
+/** Employee identity-key grants `fromId` holds for accounts `toId` has none for. */
+export async function employeeGrantsToHandOver(db: Executor, fromId: string, toId: string) {
+  const rows = await db
+    .selectFrom('employee_key_grants as g')
+    .select(['g.employee_id', 'g.sealed_key'])
+    .where('g.recipient_kind', '=', 'staff')
+    .where('g.recipient_id', '=', fromId)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('employee_key_grants as t')
+            .select('t.id')
+            .whereRef('t.employee_id', '=', 'g.employee_id')
+            .where('t.recipient_kind', '=', 'staff')
+            .where('t.recipient_id', '=', toId),
+        ),
+      ),
+    )
+    .execute();
+  return rows.map((r) => ({ employeeId: r.employee_id, sealedKey: new Uint8Array(r.sealed_key) }));
+}
+
+export async function insertEmployeeGrant(trx: Executor, employeeId: string, staffId: string, sealedKey: Uint8Array): Promise<void> {
+  await trx
+    .insertInto('employee_key_grants')
+    .values({ employee_id: employeeId, recipient_kind: 'staff', recipient_id: staffId, sealed_key: sealedKey })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+}
+
+/** Active, enrolled custodians other than `exceptId`, for the hand-over form. */
+export async function listOtherCustodians(db: Executor, exceptId: string) {
+  const rows = await db
+    .selectFrom('staff')
+    .select(['id', 'username', 'public_key'])
+    .where('is_custodian', '=', true)
+    .where('role', '=', 'reviewer')
+    .where('status', '=', 'active')
+    .where('public_key', 'is not', null)
+    .where('id', '<>', exceptId)
+    .orderBy('username')
+    .execute();
+  return rows.map((r) => ({ id: r.id, username: r.username, publicKey: new Uint8Array(r.public_key!) }));
+}

@@ -4,7 +4,8 @@ import { principalOf, requireStaff } from '../staff/guard.js';
 import { CaseActionRefused } from '../cases/access.js';
 import { fieldErrors, singleError, type FieldErrors } from '../cases/form-errors.js';
 import { renderCasePage, typedValues } from '../cases/render.js';
-import { decisionSchema, identityRequestSchema } from './schema.js';
+import { decisionSchema, handOverSchema, identityRequestSchema } from './schema.js';
+import { handOverCustody, HandOverRefused, handOverTargets, HANDOVER_BATCH, type HandOverResult } from './handover.js';
 import { decideRequest, DecisionRefused, listPendingRequests, requestIdentityAccess, viewIdentity } from './service.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -66,7 +67,41 @@ export function custodyRoutes(ctx: AppContext): Router {
     res.redirect(303, `/staff/identity-requests?done=${parsed.data.decision === 'approve' ? 'approved' : 'denied'}`);
   });
 
+  router.get('/staff/custody/handover', custodianOnly, async (req, res) => {
+    await renderHandOver(ctx, req, res, 200);
+  });
+
+  router.post('/staff/custody/handover', custodianOnly, async (req, res) => {
+    const parsed = handOverSchema.safeParse(req.body ?? {});
+    if (!parsed.success) return renderHandOver(ctx, req, res, 422, { errors: fieldErrors(parsed.error, 'custody.handover.errors.target') });
+    try {
+      const result = await handOverCustody(ctx, principalOf(req), parsed.data.to);
+      await renderHandOver(ctx, req, res, 200, { result, to: parsed.data.to });
+    } catch (err) {
+      if (!(err instanceof HandOverRefused)) throw err;
+      await renderHandOver(ctx, req, res, 422, { errors: singleError('to', err.messageKey) });
+    }
+  });
+
   return router;
+}
+
+async function renderHandOver(
+  ctx: AppContext,
+  req: Request,
+  res: Response,
+  status: number,
+  state: { errors?: FieldErrors; result?: HandOverResult; to?: string } = {},
+): Promise<void> {
+  const targets = await handOverTargets(ctx.database.db, principalOf(req));
+  res.status(status).render('staff/custody-handover', {
+    layout: 'staff',
+    titleKey: 'custody.handover.title',
+    targets: targets.map((t) => ({ ...t, selected: t.id === state.to })),
+    errors: state.errors,
+    result: state.result,
+    batch: HANDOVER_BATCH,
+  });
 }
 
 async function renderRequests(

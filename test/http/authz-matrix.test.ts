@@ -38,6 +38,14 @@ const SPECS: Record<string, Spec> = {
   'GET /staff/cases/:n/files/:id': { method: 'GET', path: (f) => `${c(f)}/files/${f.fileId}`, expect: holders(200) },
   'GET /staff/cases/:n/identity': { method: 'GET', path: (f) => `${c(f)}/identity`, expect: { ...holders(200), granted: 404 } },
   'GET /staff/identity-requests': { method: 'GET', path: () => '/staff/identity-requests', expect: { admin: 403, granted: 403, outsider: 403, custodian: 200, ...signedInOnly } },
+  'GET /staff/custody/handover': { method: 'GET', path: () => '/staff/custody/handover', expect: { admin: 403, granted: 403, outsider: 403, custodian: 200, ...signedInOnly } },
+  // The target is a reviewer without the custodian flag: refused (422) once authorised.
+  'POST /staff/custody/handover': {
+    method: 'POST',
+    path: () => '/staff/custody/handover',
+    fields: () => ({ to: people.creator.staff.id }),
+    expect: { admin: 403, granted: 403, outsider: 403, custodian: 422, ...signedInOnly },
+  },
   'GET /staff/cases/:n/referrals/new': { method: 'GET', path: (f) => `${c(f)}/referrals/new`, expect: holders(200) },
   'GET /staff/cases/:n/referrals/:id/sheet': { method: 'GET', path: (f) => `${c(f)}/referrals/${f.referralId}/sheet`, needs: ['referral'], expect: holders(200) },
   'POST acknowledge': { method: 'POST', path: (f) => `${c(f)}/acknowledge`, expect: holders(303) },
@@ -158,7 +166,7 @@ describe('authorisation matrix', () => {
       }
     };
     walk(app.router.stack as never);
-    const workspace = [...mounted].filter((r) => /^(GET|POST) \/staff(\/cases|\/identity-requests|$)/.test(r));
+    const workspace = [...mounted].filter((r) => /^(GET|POST) \/staff(\/cases|\/identity-requests|\/custody|$)/.test(r));
     // Every mounted workspace route appears in the matrix (compared by method and shape).
     const shape = (r: string) => r.replace(/:[A-Za-z]+/g, ':x');
     const covered = new Set(Object.values(SPECS).map((s) => `${s.method} ${shape(s.path({ caseNumber: ':x', reportId: '', fileId: ':x', referralId: ':x', requestId: ':x', otherCaseNumber: '', linkedId: '' }))}`));
