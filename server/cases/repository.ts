@@ -139,6 +139,7 @@ export async function listLinks(db: Executor, reportId: string, viewerId: string
     )
     .where((eb) => eb.or([eb('l.report_a', '=', reportId), eb('l.report_b', '=', reportId)]))
     .orderBy('l.created_at')
+    .orderBy('r.case_number')
     .execute();
 }
 

@@ -37,6 +37,7 @@ export async function listRequestsForReport(db: Executor, reportId: string) {
     .select([...REQUEST_COLUMNS, 'requester.username as requester_name', 'decider.username as decider_name'])
     .where('q.report_id', '=', reportId)
     .orderBy('q.created_at')
+    .orderBy('q.id')
     .execute();
   return rows.map((r) => ({ ...r, reason_sealed: bytes(r.reason_sealed)!, decision_reason_sealed: bytes(r.decision_reason_sealed) }));
 }
@@ -66,6 +67,7 @@ export async function listPendingForCustodian(db: Executor, custodianId: string)
       ),
     )
     .orderBy('q.created_at')
+    .orderBy('q.id')
     .limit(200)
     .execute();
   return rows.map((r) => ({ ...r, reason_sealed: bytes(r.reason_sealed)! }));

@@ -87,6 +87,7 @@ export async function listEmployeesOfOutlet(db: Executor, outletId: string) {
     .select(['id', 'status', 'created_at', 'deactivated_at'])
     .where('outlet_id', '=', outletId)
     .orderBy('created_at')
+    .orderBy('id')
     .execute();
 }
 

@@ -36,6 +36,7 @@ export async function listReferralRows(db: Executor, reportId: string) {
     ])
     .where('f.report_id', '=', reportId)
     .orderBy('f.created_at')
+    .orderBy('f.id')
     .execute();
   return rows.map((r) => ({ ...r, details_sealed: bytes(r.details_sealed) }));
 }
@@ -72,6 +73,7 @@ export async function listUpdateRows(db: Executor, referralIds: readonly string[
     .select(['u.id', 'u.referral_id', 'u.body_sealed', 'u.created_at', 's.username'])
     .where('u.referral_id', 'in', [...referralIds])
     .orderBy('u.created_at')
+    .orderBy('u.id')
     .orderBy('u.id')
     .execute();
   return rows.map((r) => ({ ...r, body_sealed: bytes(r.body_sealed) }));
