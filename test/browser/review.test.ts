@@ -68,7 +68,24 @@ describe.each(MODES)('reviewer workspace with JavaScript $name', (mode) => {
     await request.getByLabel(zh('custody.requests.decisionReason'), { exact: true }).fill('理由充分，同意。');
     await custodian.navigate(() => button(request, 'custody.requests.submit').click());
     await custodian.check('identity request decided');
+
+    // A custodian appointed now holds none of this report's keys until the first one hands them over.
+    const later = await suite.session(mode);
+    const laterName = `keeper-${mode.name}`;
+    await enrolInBrowser(later, await operatorCreatesStaff(suite.app, { username: laterName, role: 'reviewer', custodian: true }), laterName);
+    await later.goto(suite.app.url(`/staff/cases/${encodeURIComponent(caseNumber)}/identity`));
+    await later.check('identity before hand-over', { status: 404 });
+    await custodian.navigate(() => link(custodian.page.getByRole('main'), 'custody.requests.handoverLink').click());
+    await custodian.check('custody hand-over', { status: 200, screenshot: shots ? 'staff-custody-handover' : undefined });
+    await custodian.page.getByRole('radio', { name: new RegExp(`^${laterName} `) }).check();
+    await custodian.navigate(() => button(custodian.page, 'custody.handover.submit').click());
+    await custodian.check('custody handed over', { status: 200 });
+    expect(await custodian.page.getByRole('status').textContent()).toMatch(/已移交：[1-9]\d* 个线索身份密钥/);
     await custodian.finish();
+    await later.goto(suite.app.url(`/staff/cases/${encodeURIComponent(caseNumber)}/identity`));
+    await later.check('identity after hand-over', { status: 200 });
+    expect(await later.page.getByRole('main').textContent()).toContain(reporterName);
+    await later.finish();
 
     await reviewer.goto(suite.app.url(`/staff/cases/${encodeURIComponent(caseNumber)}`));
     await reviewer.check('case page after approval');

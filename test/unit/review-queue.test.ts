@@ -27,12 +27,13 @@ type ReportOverrides = Partial<{
 
 async function insertReport(holders: string[], o: ReportOverrides = {}): Promise<string> {
   const id = randomUUID();
-  const createdAt = o.created_at ?? new Date(Date.UTC(2026, 0, 1) + counter++ * 60_000);
+  const n = counter++;
+  const createdAt = o.created_at ?? new Date(Date.UTC(2026, 0, 1) + n * 60_000);
   await db()
     .insertInto('reports')
     .values({
       id,
-      case_number: `T-${String(counter).padStart(6, '0')}-${id.slice(0, 4)}`,
+      case_number: `T-${String(n).padStart(6, '0')}`,
       channel: o.channel ?? 'public',
       status: o.status ?? 'new',
       severity: o.severity ?? 'normal',
