@@ -11,8 +11,23 @@ const bytes = (value: Uint8Array): Uint8Array => new Uint8Array(value);
 
 // ---------------------------------------------------------------- reports
 
-export async function insertReport(trx: Executor, row: Insertable<ReportsTable>): Promise<void> {
-  await trx.insertInto('reports').values(row).execute();
+/**
+ * Inserts a report under a case number from `nextCaseNumber`, drawing again when the number is
+ * already taken (case numbers are 40 random bits, so at a million reports about one insert in a
+ * million meets one). Returns the number used. A clash must never cost a reporter their report.
+ */
+export async function insertReport(trx: Executor, row: Omit<Insertable<ReportsTable>, 'case_number'>, nextCaseNumber: () => string): Promise<string> {
+  for (let draw = 0; draw < 8; draw++) {
+    const caseNumber = nextCaseNumber();
+    const inserted = await trx
+      .insertInto('reports')
+      .values({ ...row, case_number: caseNumber })
+      .onConflict((oc) => oc.column('case_number').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (inserted) return caseNumber;
+  }
+  throw new Error('insertReport: no free case number after 8 draws');
 }
 
 /** The report a receipt's lookup hash points at (follow-up login). */

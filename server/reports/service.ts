@@ -102,7 +102,6 @@ async function writeReport(
   escrowPublicKey: Uint8Array | null,
 ): Promise<Omit<SubmittedReport, 'receipt'>> {
   const reportId = randomUUID();
-  const caseNumber = newCaseNumber();
   const channel = input.reporter.kind === 'employee' ? 'employee' : 'public';
   const keys = newReportKeys(input.identity !== null);
   const payload: ReportPayload = {
@@ -113,9 +112,8 @@ async function writeReport(
     parcel: input.parcel,
     attachments: input.attachments.map((a) => ({ id: a.id })),
   };
-  await insertReport(trx, {
+  const caseNumber = await insertReport(trx, {
     id: reportId,
-    case_number: caseNumber,
     channel,
     severity: severityOf(input),
     categories: input.categories,
@@ -131,7 +129,7 @@ async function writeReport(
     reporter_wrapped_private_key: reporter.wrappedPrivateKey,
     employee_id: reporter.employeeId,
     ...slaDates(ctx, input.immediateDanger),
-  });
+  }, newCaseNumber);
   await grantReportKeys(trx, reportId, keys, { reporterPublicKey: reporter.publicKey, escrowPublicKey });
   await attachStagedFiles(trx, reportId, keys.report, input.attachments);
   await indexAndLink(ctx, trx, reportId, input.parcel);

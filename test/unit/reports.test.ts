@@ -6,6 +6,8 @@ import { readInstallation } from '../../server/installation/repository.js';
 import { grantKeyTo, openReportKey } from '../../server/reports/keys.js';
 import { appendMessage, listMessages } from '../../server/reports/messages.js';
 import { submitReport } from '../../server/reports/service.js';
+import { insertReport } from '../../server/reports/repository.js';
+import { randomUUID } from 'node:crypto';
 import type { IdentityRecord, ReportPayload } from '../../server/reports/model.js';
 import type { AppContext } from '../../server/context.js';
 
@@ -169,6 +171,18 @@ describe('submitReport', () => {
     expect(Object.fromEntries(counts.map((c) => [c.id, c.link_count]))).toEqual({ [first.reportId]: 2, [second.reportId]: 1, [third.reportId]: 1 });
     const digests = await t.database.db.selectFrom('report_blind_indexes').selectAll().where('report_id', '=', first.reportId).execute();
     expect(digests.map((d) => d.kind).sort()).toEqual(['phone', 'waybill']);
+  });
+});
+
+describe('case numbers', () => {
+  it('draws another number when the first one is taken, rather than failing the report', async () => {
+    const { reportId, caseNumber } = await submitTestReport(t);
+    const { id: _id, case_number: _n, receipt_lookup_hash: _h, created_at: _c, next_due_at: _d, severity_weight: _w, ...row } = await t.database.db.selectFrom('reports').selectAll().where('id', '=', reportId).executeTakeFirstOrThrow();
+    const draws = [caseNumber, caseNumber, 'PG-FRSH-0001'];
+    const used = await t.database.db.transaction().execute((trx) => insertReport(trx, { ...row, id: randomUUID(), receipt_lookup_hash: null }, () => draws.shift()!));
+    expect(used).toBe('PG-FRSH-0001');
+    expect(draws).toEqual([]);
+    await expect(t.database.db.transaction().execute((trx) => insertReport(trx, { ...row, id: randomUUID(), receipt_lookup_hash: null }, () => caseNumber))).rejects.toThrow(/no free case number/);
   });
 });
 
