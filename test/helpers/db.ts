@@ -1,7 +1,9 @@
+import { afterAll, beforeAll } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openPglite, openPostgres, type Database } from '../../server/db/index.js';
 import { migrateToLatest } from '../../server/db/migrator.js';
+import { cryptoReady } from '../../server/crypto/index.js';
 
 export type TestDatabase = Database & { readonly name: string; drop(): Promise<void> };
 
@@ -45,6 +47,27 @@ async function createPostgresDatabase(adminUrl: string): Promise<TestDatabase> {
       } finally {
         await cleanup.end();
       }
+    },
+  };
+}
+
+/**
+ * Registers a private migrated database for the calling test file (libsodium made ready first)
+ * and drops it after the file. Read `.db` inside hooks and tests, not at import time.
+ */
+export function useTestDatabase(): { readonly db: TestDatabase['db'] } {
+  let database: TestDatabase | undefined;
+  beforeAll(async () => {
+    await cryptoReady();
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+  return {
+    get db() {
+      if (!database) throw new Error('useTestDatabase: the database exists only inside hooks and tests');
+      return database.db;
     },
   };
 }

@@ -4,6 +4,7 @@ import type { TestApp } from './app.js';
 import { csrfTokenFrom } from './forms.js';
 import { generateBoxKeyPair, type BoxKeyPair } from '../../server/crypto/index.js';
 import { submitReport, type SubmitReportInput, type SubmittedReport } from '../../server/reports/service.js';
+import { decodeEntities } from './html.js';
 
 export type TestStaff = BoxKeyPair & { id: string; username: string; isCustodian: boolean };
 
@@ -76,16 +77,7 @@ export function hiddenFields(html: string, action = '/report'): [string, string]
   return [...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1]!, decodeEntities(m[2]!)]);
 }
 
-export function decodeEntities(text: string): string {
-  return text
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#x27;/g, "'")
-    .replace(/&#x60;/g, '`')
-    .replace(/&#x3D;/g, '=')
-    .replace(/&amp;/g, '&');
-}
+export { decodeEntities };
 
 /** The 16 receipt digits shown on the receipt page, or null. */
 export function receiptFrom(html: string): string | null {

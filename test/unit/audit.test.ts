@@ -1,18 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { useTestDatabase } from '../helpers/db.js';
 import { appendAudit } from '../../server/audit/repository.js';
 import { verifyAuditChain } from '../../server/audit/verify.js';
-import { cryptoReady } from '../../server/crypto/index.js';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  await cryptoReady();
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database.drop();
-});
+const database = useTestDatabase();
 
 const staffId = '6f1c8a52-1a7e-4c1e-9b38-0d1f7d2c9e11';
 

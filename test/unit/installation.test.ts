@@ -1,16 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../helpers/db.js';
 import { ensureInstallation, readInstallation, receiptDerivationSalt } from '../../server/installation/repository.js';
-import { cryptoReady, randomBytes } from '../../server/crypto/index.js';
+import { randomBytes } from '../../server/crypto/index.js';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  await cryptoReady();
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database.drop();
-});
+const database = useTestDatabase();
 
 describe('installation', () => {
   it('is created once; later starts keep its salt and its receipt cost even if the configured cost changes', async () => {

@@ -1,21 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../helpers/db.js';
 import { runMaintenanceRound } from '../../server/maintenance/runner.js';
 import { MAINTENANCE_TASKS } from '../../server/maintenance/tasks.js';
 import { createLogger } from '../../server/http/logging.js';
 import { createSession } from '../../server/sessions/store.js';
 import { hitRateLimit } from '../../server/http/rate-limit.js';
-import { cryptoReady } from '../../server/crypto/index.js';
 import { sql } from 'kysely';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  await cryptoReady();
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database.drop();
-});
+const database = useTestDatabase();
 
 describe('maintenance', () => {
   it('drops expired sessions and day-old rate-limit windows, keeping live ones', async () => {

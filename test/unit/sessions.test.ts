@@ -1,17 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../helpers/db.js';
 import { createSession, destroySession, destroySessionsOf, loadSession } from '../../server/sessions/store.js';
-import { cryptoReady, generateBoxKeyPair, unwrapKey, CryptoError, randomBytes } from '../../server/crypto/index.js';
+import { generateBoxKeyPair, unwrapKey, CryptoError, randomBytes } from '../../server/crypto/index.js';
 import { hitRateLimit } from '../../server/http/rate-limit.js';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  await cryptoReady();
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database.drop();
-});
+const database = useTestDatabase();
 
 const principal = '0b6f3c6e-3a43-4c1b-8f0e-2d5a1c9e7f10';
 

@@ -3,6 +3,7 @@
  * token of the last page, form posts (urlencoded or multipart) and manual redirects. The fault,
  * leak and RSS runs drive the product through it exactly as a browser without JavaScript would.
  */
+import { decodeEntities } from '../../helpers/html.js';
 
 export type Page = { status: number; text: string; location: string | null; url: string };
 export type Fields = Record<string, string | string[] | undefined>;
@@ -85,20 +86,10 @@ function list(value: string | string[] | undefined): string[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
 
-/** Decodes the HTML entities Handlebars emits. */
-export function decodeHtml(text: string): string {
-  return text
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#x27;/g, "'")
-    .replace(/&#x60;/g, '`')
-    .replace(/&#x3D;/g, '=')
-    .replace(/&amp;/g, '&');
-}
+export { decodeEntities as decodeHtml };
 
 /** The hidden inputs of the form posting to `action`, in order (e.g. the review step). */
 export function hiddenInputs(html: string, action: string): [string, string][] {
   const form = new RegExp(`<form[^>]*action="${action.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"[\\s\\S]*?</form>`).exec(html)?.[0] ?? '';
-  return [...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1]!, decodeHtml(m[2]!)]);
+  return [...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1]!, decodeEntities(m[2]!)]);
 }
