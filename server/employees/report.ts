@@ -6,7 +6,7 @@
 import type { AppContext } from '../context.js';
 import { hitRateLimit, type RateLimitRule } from '../http/rate-limit.js';
 import { hmacSha256, toHex, utf8 } from '../crypto/index.js';
-import { submitReport } from '../reports/service.js';
+import { NoRecipientsError, submitReport } from '../reports/service.js';
 import { isProvinceCode, type IdentityRecord } from '../reports/model.js';
 import { openUploadBatch, fileErrors } from '../intake/service.js';
 import { fieldErrors, parcelFrom, readReportValues, REPORT_TEXT_FIELDS, type FieldError, type ReportFormValues } from '../intake/schema.js';
@@ -69,8 +69,13 @@ export async function handleEmployeeReportPost(
   if (!(await hitRateLimit(ctx.database.db, EMPLOYEE_REPORT_LIMIT, employeeLimitKey(ctx, 'report', employee.id))).allowed) {
     return form(429, [{ field: 'form', messageKey: 'intake.errors.too_many_reports' }]);
   }
-  const { caseNumber } = await submitEmployeeReport(ctx, employee, parsed.data, batch);
-  return { kind: 'submitted', caseNumber };
+  try {
+    const { caseNumber } = await submitEmployeeReport(ctx, employee, parsed.data, batch);
+    return { kind: 'submitted', caseNumber };
+  } catch (err) {
+    if (!(err instanceof NoRecipientsError)) throw err;
+    return form(503, [{ field: 'form', messageKey: 'intake.errors.no_recipients' }]);
+  }
 }
 
 async function submitEmployeeReport(ctx: AppContext, employee: EmployeePrincipal, valid: ValidEmployeeReport, batch: UploadBatch) {

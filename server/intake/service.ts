@@ -4,7 +4,7 @@
  */
 import type { AppContext } from '../context.js';
 import { hitRateLimit, type RateLimitRule } from '../http/rate-limit.js';
-import { submitReport } from '../reports/service.js';
+import { NoRecipientsError, submitReport } from '../reports/service.js';
 import { isProvinceCode } from '../reports/model.js';
 import { all, first, type FieldMap } from './multipart.js';
 import {
@@ -72,16 +72,23 @@ export async function handleReportPost(ctx: AppContext, post: ReportPost): Promi
 
   if (!(await hitRateLimit(ctx.database.db, REPORT_SUBMIT_LIMIT, post.clientKey)).allowed) return form(429, [tooMany()]);
   const valid = parsed.data;
-  const result = await submitReport(ctx, null, {
-    reporter: { kind: 'anonymous' },
-    categories: valid.categories,
-    description: valid.description,
-    immediateDanger: valid.immediate_danger,
-    parcel: parcelFrom(valid),
-    province: isProvinceCode(valid.province) ? valid.province : null,
-    identity: identityFrom(valid),
-    attachments: batch.files,
-  });
+  let result;
+  try {
+    result = await submitReport(ctx, null, {
+      reporter: { kind: 'anonymous' },
+      categories: valid.categories,
+      description: valid.description,
+      immediateDanger: valid.immediate_danger,
+      parcel: parcelFrom(valid),
+      province: isProvinceCode(valid.province) ? valid.province : null,
+      identity: identityFrom(valid),
+      attachments: batch.files,
+    });
+  } catch (err) {
+    // Nobody could read it (no reviewer, no escrow): the reporter keeps the form and is told.
+    if (!(err instanceof NoRecipientsError)) throw err;
+    return form(503, [{ field: 'form', messageKey: 'intake.errors.no_recipients' }]);
+  }
   return { kind: 'submitted', receipt: result.receipt!, caseNumber: result.caseNumber, immediateDanger: valid.immediate_danger };
 }
 

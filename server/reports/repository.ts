@@ -94,6 +94,19 @@ export async function listActiveReviewers(db: Executor) {
   return rows.map((r) => ({ id: r.id, publicKey: bytes(r.public_key!), isCustodian: r.is_custodian }));
 }
 
+/** True when at least one enrolled, active reviewer exists (someone a new report can be sealed to). */
+export async function hasActiveReviewer(db: Executor): Promise<boolean> {
+  const row = await db
+    .selectFrom('staff')
+    .select('id')
+    .where('role', '=', 'reviewer')
+    .where('status', '=', 'active')
+    .where('public_key', 'is not', null)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function readEscrowPublicKey(db: Executor): Promise<Uint8Array | null> {
   const row = await db.selectFrom('installation').select('escrow_public_key').where('id', '=', 1).executeTakeFirst();
   return row?.escrow_public_key ? bytes(row.escrow_public_key) : null;

@@ -22,7 +22,7 @@ import { PAYLOAD_VERSION, type IdentityRecord, type ParcelDetails, type Province
 import { grantReportKeys, newReportKeys } from './keys.js';
 import { appendMessage } from './messages.js';
 import { attachStagedFiles, type StagedFile } from './attachments.js';
-import { findReportsByDigests, insertBlindIndexes, insertReport, linkReports, lockDigests, type Executor } from './repository.js';
+import { findReportsByDigests, hasActiveReviewer, insertBlindIndexes, insertReport, linkReports, lockDigests, type Executor } from './repository.js';
 
 export type ReporterKind =
   /** Public channel: a receipt is generated and the reporter's key pair is wrapped with its KEK. */
@@ -63,10 +63,22 @@ export type SubmittedReport = {
  */
 export async function submitReport(ctx: AppContext, trx: Transaction<DB> | null | undefined, input: SubmitReportInput): Promise<SubmittedReport> {
   const installation = await readInstallation(trx ?? ctx.database.db, ctx.config.secrets.receiptPepper);
+  if (!installation.escrowPublicKey && !(await hasActiveReviewer(trx ?? ctx.database.db))) throw new NoRecipientsError();
   const reporter = await prepareReporter(ctx, input.reporter, installation);
   const write = (t: Transaction<DB>) => writeReport(ctx, t, input, reporter, installation.escrowPublicKey);
   const result = trx ? await write(trx) : await ctx.database.db.transaction().execute(write);
   return { ...result, receipt: reporter.receipt };
+}
+
+/**
+ * Nobody could ever read the report: no active reviewer to seal it to and no escrow key to recover
+ * it with. Refused before anything is derived or stored, so the reporter keeps their text and is
+ * told, rather than getting a receipt for a tip sealed to no one.
+ */
+export class NoRecipientsError extends Error {
+  constructor() {
+    super('no active reviewer and no escrow key: the report could not be read by anyone');
+  }
 }
 
 type PreparedReporter = {

@@ -6,7 +6,7 @@ import { button, field, link } from './support/forms.js';
 import { createInviteCode, uniquePhone } from '../helpers/employees.js';
 import type { BrowserSession } from './support/session.js';
 
-const suite = useBrowserSuite();
+const suite = useBrowserSuite({}, { withReviewer: true });
 
 async function fill(s: BrowserSession, values: Record<string, string>): Promise<void> {
   for (const [key, value] of Object.entries(values)) await s.page.getByLabel(zh(key), { exact: true }).fill(value);

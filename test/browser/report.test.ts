@@ -6,7 +6,7 @@ import { zh } from './support/text.js';
 import { button, field, link, tabTo } from './support/forms.js';
 import { fillReport, followupLogin, photoFile, reviewAndSend } from './support/report-flow.js';
 
-const suite = useBrowserSuite();
+const suite = useBrowserSuite({}, { withReviewer: true });
 
 describe.each(MODES)('public report and follow-up with JavaScript $name', (mode) => {
   it('submits a tip with a photo, keeps the receipt, returns with it, replies, adds a photo and a name', async () => {

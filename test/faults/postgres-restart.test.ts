@@ -3,7 +3,10 @@ import { PrivateCluster } from './support/pg-cluster.js';
 import { spawnServer, type ServerProcess } from './support/server-process.js';
 import { countBy, getText, startLoad, waitFor, type Sample } from './support/load.js';
 import { requirePostgres } from './support/gate.js';
-import { receiptOf } from './support/flows.js';
+import { cli, enrolStaff, receiptOf } from './support/flows.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { WebSession } from './support/web-session.js';
 import { t } from '../../server/i18n/index.js';
 
@@ -16,7 +19,11 @@ beforeAll(async () => {
   cluster = await PrivateCluster.create();
   const url = await cluster.createDatabase('parcelguard_faults');
   // Each simulated reporter comes from its own address, so per-address limits apply per reporter.
-  server = await spawnServer({ DATABASE_URL: url, DATABASE_POOL_SIZE: '4', TRUST_PROXY: 'loopback' });
+  const env = { DATABASE_URL: url, DATABASE_POOL_SIZE: '4', TRUST_PROXY: 'loopback', DATA_DIR: mkdtempSync(path.join(tmpdir(), 'parcelguard-restart-')) };
+  // A reviewer is enrolled first: a report nobody could read is refused.
+  const link = /\S+\/staff\/enrol\/\S+/.exec(await cli(env, ['staff:create', '--username', 'restart-reviewer', '--role', 'reviewer']))?.[0];
+  server = await spawnServer(env);
+  await enrolStaff(server.baseUrl, link!, 'restart-reviewer', 'harbour pebble lantern 4417');
 });
 afterAll(async () => {
   await server?.stop();

@@ -7,11 +7,12 @@ import fc from 'fast-check';
 import request from 'supertest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { csrfTokenFrom } from '../helpers/forms.js';
-import { followupLogin, submitTestReport } from '../helpers/reports.js';
+import { createTestReviewer, followupLogin, submitTestReport } from '../helpers/reports.js';
 
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp();
+  await createTestReviewer(t); // a report is refused when nobody could read it
 });
 afterAll(async () => {
   await t.close();

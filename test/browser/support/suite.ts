@@ -3,6 +3,7 @@ import type { Browser } from 'playwright-core';
 import { launchChromium, type Mode } from './chromium.js';
 import { startApp, type RunningApp } from './app-server.js';
 import { BrowserSession } from './session.js';
+import { createTestReviewer } from '../../helpers/reports.js';
 
 export type BrowserSuite = {
   readonly app: RunningApp;
@@ -11,12 +12,17 @@ export type BrowserSuite = {
   session(mode: Mode, options?: Parameters<typeof BrowserSession.open>[2]): Promise<BrowserSession>;
 };
 
-/** One app and one Chromium per test file, started before its tests and stopped after. */
-export function useBrowserSuite(env: Record<string, string> = {}): BrowserSuite {
+/**
+ * One app and one Chromium per test file, started before its tests and stopped after.
+ * `withReviewer`: an enrolled reviewer exists from the start, as on any installation that is open
+ * to reports (a report nobody could read is refused).
+ */
+export function useBrowserSuite(env: Record<string, string> = {}, opts: { withReviewer?: boolean } = {}): BrowserSuite {
   let app: RunningApp | undefined;
   let browser: Browser | undefined;
   beforeAll(async () => {
     [app, browser] = await Promise.all([startApp(env), launchChromium()]);
+    if (opts.withReviewer) await createTestReviewer(app);
   });
   afterAll(async () => {
     await browser?.close();
