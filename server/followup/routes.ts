@@ -9,7 +9,7 @@ import { openUploadBatch, fileErrors } from '../intake/service.js';
 import { fieldsFromBody, first, noMultipart } from '../intake/multipart.js';
 import { consentSchema, fileNoteSchema, formErrors, loginSchema, replySchema } from './schema.js';
 import { addFiles, allowAction, changeConsent, loginWithReceipt, reporterCase, sendReply } from './service.js';
-import { statusPageContext, type StatusPageState } from './view.js';
+import { consentRetryContext, statusPageContext, type StatusPageState } from './view.js';
 
 declare module 'express-serve-static-core' {
   interface Locals {
@@ -90,15 +90,20 @@ export function followupRoutes(ctx: AppContext): Router {
     res.redirect(303, '/followup#files');
   });
 
-  router.post('/followup/consent', noMultipart, loadReporter, async (req, res) => {
+  router.post('/followup/consent', noMultipart, loadReporterKeepingForm, async (req, res) => {
     const session = requireSession(res);
     if (!session) return renderLogin(res, 401, 'followup.errors.expired');
     const fields = fieldsFromBody(req.body);
     const values = Object.fromEntries(['consent', 'identity_name', 'identity_phone', 'identity_id_number', 'identity_contact'].map((n) => [n, first(fields, n)]));
     const parsed = consentSchema.safeParse(values);
     if (!parsed.success) return renderStatus(req, res, { status: 422, consent: values, errors: formErrors(parsed.error) });
-    if (!(await allowAction(ctx, clientKey(ctx.config, req)))) return renderStatus(req, res, { status: 429, consent: values, errors: [throttled('consent')] });
-    const result = await changeConsent(ctx, session, parsed.data);
+    const unavailable = () => renderUnavailable(res, { fields, truncated: new Set(), batch: null, storageFailed: true, discardedFiles: 0 });
+    const allowed = await unlessUnavailable(allowAction(ctx, clientKey(ctx.config, req)));
+    if (!allowed.ok) return unavailable();
+    if (!allowed.value) return renderStatus(req, res, { status: 429, consent: values, errors: [throttled('consent')] });
+    const changed = await unlessUnavailable(changeConsent(ctx, session, parsed.data));
+    if (!changed.ok) return unavailable();
+    const result = changed.value;
     if (result.kind === 'gone') return renderLogin(res, 401, 'followup.errors.expired');
     if (result.kind === 'refused') return renderStatus(req, res, { status: 422, consent: values, errors: [{ field: result.field, messageKey: result.messageKey }] });
     res.redirect(303, '/followup#consent');
@@ -128,6 +133,7 @@ function renderUnavailable(res: Response, form: FormWithFiles): void {
     ...unavailableContext(form),
     reply: first(form.fields, 'body'),
     note: first(form.fields, 'note'),
+    consentRetry: consentRetryContext(Object.fromEntries(Object.keys(form.fields).map((n) => [n, first(form.fields, n)]))),
   });
 }
 

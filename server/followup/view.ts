@@ -76,3 +76,23 @@ function consentContext(level: ConsentLevel, values: Record<string, string>) {
     },
   };
 }
+
+const IDENTITY_FIELDS = ['identity_name', 'identity_phone', 'identity_id_number', 'identity_contact'] as const;
+
+/**
+ * The consent change a reporter sent while the database was away, to send again as typed. The
+ * current level is unknown then, so only the chosen option is offered, with the identity fields
+ * shown when any was filled in.
+ */
+export function consentRetryContext(fields: Record<string, string>) {
+  const value = fields.consent;
+  if (value !== 'confidential' && value !== 'share_with_authorities') return null;
+  const values = Object.fromEntries(IDENTITY_FIELDS.map((n) => [n, fields[n] ?? ''])) as Record<(typeof IDENTITY_FIELDS)[number], string>;
+  return {
+    value,
+    labelKey: value === 'confidential' ? 'intake.identity.confidential' : 'intake.identity.share',
+    hintKey: value === 'confidential' ? 'intake.identity.confidentialHint' : 'intake.identity.shareHint',
+    values,
+    hasIdentity: IDENTITY_FIELDS.some((n) => values[n] !== ''),
+  };
+}

@@ -127,6 +127,13 @@ describe('follow-up and employee forms while the database is unreachable', () =>
     expect(textarea(files.text, 'note')).toBe('补充的面单照片');
     expect(files.text).toContain('本次选择的 1 个文件未能保存');
 
+    // A consent upgrade with a name typed in comes back as typed, ready to send again.
+    const consent = await agent.post('/followup/consent').type('form').send({ _csrf: csrfTokenFrom(page.text), consent: 'confidential', identity_name: '周九', identity_phone: '13500003333' });
+    expect(consent.status).toBe(503);
+    expect(consent.text).toMatch(/name="consent" value="confidential" checked/);
+    expect(consent.text).toMatch(/name="identity_name"[^>]*value="周九"/);
+    expect(consent.text).toMatch(/name="identity_phone"[^>]*value="13500003333"/);
+
     useDatabase(real);
     const again = await agent.post('/followup/reply').type('form').send({ _csrf: csrfTokenFrom(reply.text), body: textarea(reply.text, 'body') });
     expect(again.status).toBe(303);
