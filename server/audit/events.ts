@@ -47,6 +47,7 @@ export const AUDIT_EVENTS = [
   'referral.created',
   'referral.approved',
   'referral.updated',
+  'referral.bundle_exported',
   // employees and organisations
   'employee.joined',
   'employee.login_succeeded',

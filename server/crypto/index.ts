@@ -10,6 +10,7 @@ export {
   randomBytes,
   newSymmetricKey,
   generateBoxKeyPair,
+  publicKeyFromPrivate,
   generateReceipt,
   newToken,
   constantTimeEqual,
@@ -23,3 +24,4 @@ export { wrapKey, unwrapKey } from './wrap.js';
 export { sealRecord, openRecord, sealJson, openJson, RECORD_PURPOSES, type RecordPurpose } from './records.js';
 export { sealKeyTo, openSealedKey, resealKey } from './grants.js';
 export { encryptChunks, decryptChunks, ciphertextChunkSize } from './stream.js';
+export { sealBundle, openBundle, BUNDLE_MAGIC } from './bundle.js';

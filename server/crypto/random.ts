@@ -29,6 +29,11 @@ export function generateBoxKeyPair(): BoxKeyPair {
   return { publicKey, privateKey };
 }
 
+/** The X25519 public key of a private key (an offline key file holds only the private half). */
+export function publicKeyFromPrivate(privateKey: Uint8Array): Uint8Array {
+  return sodium().crypto_scalarmult_base(privateKey);
+}
+
 const RECEIPT_HALF = 100_000_000; // 10^8 < 2^32, the bound randombytes_uniform accepts
 
 /**

@@ -193,6 +193,13 @@ export interface AttachmentsTable {
   created_at: Timestamp;
 }
 
+export interface AuthoritiesTable {
+  id: Generated<string>;
+  name: string;
+  public_key: Bytes;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface AttachmentChunksTable {
   attachment_id: string;
   seq: number;
@@ -314,6 +321,7 @@ export interface DB {
   notes: NotesTable;
   attachments: AttachmentsTable;
   attachment_chunks: AttachmentChunksTable;
+  authorities: AuthoritiesTable;
   identity_requests: IdentityRequestsTable;
   referrals: ReferralsTable;
   referral_updates: ReferralUpdatesTable;

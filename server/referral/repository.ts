@@ -78,3 +78,20 @@ export async function listUpdateRows(db: Executor, referralIds: readonly string[
     .execute();
   return rows.map((r) => ({ ...r, body_sealed: bytes(r.body_sealed) }));
 }
+
+// ---------------------------------------------------------------- receiving bodies with a public key
+
+export async function insertAuthority(db: Executor, name: string, publicKey: Uint8Array): Promise<string | null> {
+  const row = await db.insertInto('authorities').values({ name, public_key: publicKey }).onConflict((oc) => oc.column('name').doNothing()).returning('id').executeTakeFirst();
+  return row?.id ?? null;
+}
+
+export async function listAuthorities(db: Executor) {
+  const rows = await db.selectFrom('authorities').select(['id', 'name', 'public_key', 'created_at']).orderBy('name').execute();
+  return rows.map((r) => ({ id: r.id, name: r.name, publicKey: new Uint8Array(r.public_key), createdAt: new Date(r.created_at) }));
+}
+
+export async function findAuthority(db: Executor, id: string) {
+  const row = await db.selectFrom('authorities').select(['id', 'name', 'public_key']).where('id', '=', id).executeTakeFirst();
+  return row ? { id: row.id, name: row.name, publicKey: new Uint8Array(row.public_key) } : null;
+}

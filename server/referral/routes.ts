@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../context.js';
 import { NotFoundError } from '../http/errors.js';
@@ -7,6 +9,9 @@ import { fieldErrors, singleError, type FieldErrors } from '../cases/form-errors
 import { renderCasePage, typedValues } from '../cases/render.js';
 import { REFERRAL_CHANNELS, referralFormSchema, referralUpdateSchema } from './schema.js';
 import { addReferralUpdate, approveReferral, createReferral, loadReferralSheet, referralFormContext } from './service.js';
+import { BundleRefused, exportReferralBundle } from './bundle.js';
+import { listAuthorities } from './repository.js';
+import { contentDisposition } from '../cases/files.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -77,9 +82,33 @@ export function referralRoutes(ctx: AppContext): Router {
 
   // Always in Chinese: the sheet goes to a Chinese authority, whatever the reviewer's UI language.
   router.get(`${base}/:referralId/sheet`, guard, async (req, res) => {
-    const sheet = await loadReferralSheet(ctx, principalOf(req), String(req.params.caseNumber), referralId(req));
-    res.render('staff/referral-sheet', { layout: false, locale: 'zh-CN', htmlLang: 'zh-Hans', sheet });
+    await renderSheet(req, res, 200);
   });
+
+  // A bundle sealed to a receiving body's public key; refusals come back on the sheet page.
+  router.post(`${base}/:referralId/bundle`, guard, async (req, res) => {
+    const authority = typedValues(req.body).authority;
+    let bundle;
+    try {
+      bundle = await exportReferralBundle(ctx, principalOf(req), String(req.params.caseNumber), referralId(req), typeof authority === 'string' ? authority : '');
+    } catch (err) {
+      if (!(err instanceof BundleRefused)) throw err;
+      await renderSheet(req, res, 422, err.messageKey);
+      return;
+    }
+    res.setHeader('Content-Type', 'application/octet-stream');
+    res.setHeader('Content-Disposition', contentDisposition('attachment', bundle.fileName));
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'");
+    res.setHeader('Cache-Control', 'no-store');
+    await pipeline(Readable.from(bundle.bytes, { objectMode: false }), res);
+  });
+
+  const renderSheet = async (req: Request, res: Response, status: number, bundleError?: string) => {
+    const sheet = await loadReferralSheet(ctx, principalOf(req), String(req.params.caseNumber), referralId(req));
+    const authorities = (await listAuthorities(ctx.database.db)).map((a) => ({ id: a.id, name: a.name }));
+    res.status(status).render('staff/referral-sheet', { layout: false, locale: 'zh-CN', htmlLang: 'zh-Hans', sheet, authorities, bundleError });
+  };
 
   return router;
 }

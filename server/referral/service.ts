@@ -179,6 +179,7 @@ export async function loadReferralSheet(ctx: AppContext, staff: StaffPrincipal, 
     notesKey.fill(0);
     const identity = referral.identity_shared ? await identityForSheet(trx, c, staff) : null;
     return {
+      id: referral.id,
       caseNumber: c.row.case_number,
       categories: c.row.categories,
       severity: c.row.severity,

@@ -48,6 +48,8 @@ const SPECS: Record<string, Spec> = {
   },
   'GET /staff/cases/:n/referrals/new': { method: 'GET', path: (f) => `${c(f)}/referrals/new`, expect: holders(200) },
   'GET /staff/cases/:n/referrals/:id/sheet': { method: 'GET', path: (f) => `${c(f)}/referrals/${f.referralId}/sheet`, needs: ['referral'], expect: holders(200) },
+  // No receiving body is registered here: a holder is refused on the sheet (422), anyone else never gets that far.
+  'POST referral bundle': { method: 'POST', path: (f) => `${c(f)}/referrals/${f.referralId}/bundle`, fields: () => ({ authority: '00000000-0000-4000-8000-000000000000' }), needs: ['referral'], expect: holders(422) },
   'POST acknowledge': { method: 'POST', path: (f) => `${c(f)}/acknowledge`, expect: holders(303) },
   'POST status': { method: 'POST', path: (f) => `${c(f)}/status`, fields: () => ({ to: 'acknowledged' }), expect: holders(303) },
   'POST severity': { method: 'POST', path: (f) => `${c(f)}/severity`, fields: () => ({ severity: 'high' }), expect: holders(303) },

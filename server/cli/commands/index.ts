@@ -11,6 +11,7 @@ import { outletCreateCommand } from './outlet-create.js';
 import { outletListCommand } from './outlet-list.js';
 import { inviteCreateCommand } from './invite-create.js';
 import { inviteRevokeCommand } from './invite-revoke.js';
+import { authorityAddCommand, authorityKeygenCommand, authorityListCommand, bundleOpenCommand } from './authority.js';
 import { EXIT, type CliCommand, type CliContext, type CliValues } from './types.js';
 
 export { EXIT, type CliCommand, type CliContext } from './types.js';
@@ -28,6 +29,10 @@ export const COMMANDS: readonly CliCommand[] = [
   outletListCommand,
   inviteCreateCommand,
   inviteRevokeCommand,
+  authorityKeygenCommand,
+  authorityAddCommand,
+  authorityListCommand,
+  bundleOpenCommand,
 ];
 
 export function findCommand(name: string | undefined): CliCommand | undefined {

@@ -1,0 +1,184 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { once } from 'node:events';
+import { CryptoError, createSha256, fromBase64, fromUtf8, generateBoxKeyPair, openBundle, publicKeyFromPrivate, toBase64, toHex } from '../../crypto/index.js';
+import { escrowFingerprint, parseEscrowKeyFile } from '../../escrow/service.js';
+import { insertAuthority, listAuthorities } from '../../referral/repository.js';
+import { BUNDLE_FORMAT } from '../../referral/bundle.js';
+import { EXIT, type CliCommand } from './types.js';
+
+/**
+ * Receiving bodies with a public key (DESIGN §6). The body runs `authority:keygen` on its own
+ * machine and gives the operator the public key; the operator registers it with `authority:add`;
+ * reviewers then download referral bundles sealed to it; the body opens them with `bundle:open`.
+ */
+
+export const authorityKeygenCommand: CliCommand = {
+  name: 'authority:keygen',
+  summary: 'for a receiving body: create its key pair, write the private key once (0600), print the public key',
+  usage: 'authority:keygen --out FILE',
+  options: { out: { type: 'string' } },
+  async run(ctx, values) {
+    if (typeof values.out !== 'string') {
+      ctx.err('--out FILE is required (the private key is written there, never printed)');
+      return EXIT.usage;
+    }
+    const out = resolve(values.out);
+    const pair = generateBoxKeyPair();
+    const text = [
+      '# ParcelGuard receiving-body private key. Keep it on the machine that opens referral bundles.',
+      `# public-key: ${toBase64(pair.publicKey)}`,
+      `# fingerprint: ${escrowFingerprint(pair.publicKey)}`,
+      `private-key: ${toBase64(pair.privateKey)}`,
+      '',
+    ].join('\n');
+    try {
+      await writeFile(out, text, { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      ctx.err(`cannot write ${out}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      return EXIT.cantCreate;
+    } finally {
+      pair.privateKey.fill(0);
+    }
+    ctx.out(`Wrote the private key to ${out} (mode 0600).`);
+    ctx.out(`Public key to give the portal operator: ${toBase64(pair.publicKey)}`);
+    ctx.out(`Fingerprint (compare it on the phone): ${escrowFingerprint(pair.publicKey)}`);
+    return EXIT.ok;
+  },
+};
+
+export const authorityAddCommand: CliCommand = {
+  name: 'authority:add',
+  summary: 'register a receiving body and its public key, so referrals to it can be exported sealed',
+  usage: 'authority:add --name NAME --public-key BASE64',
+  options: { name: { type: 'string' }, 'public-key': { type: 'string' } },
+  async run(ctx, values) {
+    const name = typeof values.name === 'string' ? values.name.trim() : '';
+    let publicKey: Uint8Array | null = null;
+    try {
+      publicKey = typeof values['public-key'] === 'string' ? fromBase64(values['public-key'].trim()) : null;
+    } catch {
+      publicKey = null;
+    }
+    if (!name || name.length > 200) {
+      ctx.err('--name is required (at most 200 characters)');
+      return EXIT.usage;
+    }
+    if (!publicKey || publicKey.length !== 32) {
+      ctx.err('--public-key must be the 32-byte public key in base64, as printed by authority:keygen');
+      return EXIT.dataError;
+    }
+    const id = await insertAuthority(ctx.db, name, publicKey);
+    if (!id) {
+      ctx.err(`a receiving body named "${name}" already exists`);
+      return EXIT.failure;
+    }
+    ctx.out(`Registered ${name} (${escrowFingerprint(publicKey)}). Compare this fingerprint with the body before use.`);
+    return EXIT.ok;
+  },
+};
+
+export const authorityListCommand: CliCommand = {
+  name: 'authority:list',
+  summary: 'receiving bodies with their public-key fingerprints',
+  usage: 'authority:list',
+  options: {},
+  async run(ctx) {
+    const all = await listAuthorities(ctx.db);
+    if (all.length === 0) ctx.out('No receiving body has a public key on file.');
+    for (const a of all) ctx.out(`${a.name}\t${escrowFingerprint(a.publicKey)}\t${a.createdAt.toISOString()}`);
+    return EXIT.ok;
+  },
+};
+
+export const bundleOpenCommand: CliCommand = {
+  name: 'bundle:open',
+  summary: "for a receiving body: open a referral bundle with its private key; prints the record, writes the files",
+  usage: 'bundle:open --bundle FILE --key-file FILE --out DIR',
+  options: { bundle: { type: 'string' }, 'key-file': { type: 'string' }, out: { type: 'string' } },
+  async run(ctx, values) {
+    if (typeof values.bundle !== 'string' || typeof values['key-file'] !== 'string' || typeof values.out !== 'string') {
+      ctx.err('--bundle, --key-file and --out are all required');
+      return EXIT.usage;
+    }
+    const privateKey = parseEscrowKeyFile(await readFile(resolve(values['key-file']), 'utf8').catch(() => ''));
+    if (!privateKey) {
+      ctx.err('the key file holds no private key');
+      return EXIT.dataError;
+    }
+    const keys = { publicKey: publicKeyFromPrivate(privateKey), privateKey };
+    const outDir = resolve(values.out);
+    try {
+      const plain = openBundle(keys, createReadStream(resolve(values.bundle)));
+      const reader = new PieceReader(plain);
+      const length = new DataView((await reader.take(4)).buffer).getUint32(0);
+      const manifest = JSON.parse(fromUtf8(await reader.take(length))) as { format: string; files: { name: string; size: number; sha256: string }[] };
+      if (manifest.format !== BUNDLE_FORMAT) throw new CryptoError();
+      await mkdir(outDir, { recursive: true, mode: 0o700 });
+      await writeFile(join(outDir, 'referral.json'), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+      for (const [i, file] of manifest.files.entries()) {
+        const target = join(outDir, `${String(i + 1).padStart(2, '0')}-${safeName(file.name)}`);
+        const hash = createSha256();
+        const sink = createWriteStream(target, { mode: 0o600, flags: 'wx' });
+        for await (const piece of reader.pieces(file.size)) {
+          hash.update(piece);
+          if (!sink.write(piece)) await once(sink, 'drain');
+        }
+        sink.end();
+        await once(sink, 'finish');
+        if (toHex(hash.digest()) !== file.sha256) throw new CryptoError();
+        ctx.out(`file ${i + 1}: ${target}`);
+      }
+      ctx.out(JSON.stringify(manifest, null, 2));
+      return EXIT.ok;
+    } catch (err) {
+      if (!(err instanceof CryptoError) && !(err instanceof SyntaxError)) throw err;
+      ctx.err('the bundle cannot be opened with this key, or it was damaged or cut short');
+      return EXIT.dataError;
+    } finally {
+      privateKey.fill(0);
+    }
+  },
+};
+
+function safeName(name: string): string {
+  return name.replace(/[\\/\0]/g, '_').replace(/^\.+/, '_').slice(0, 120) || 'file';
+}
+
+/** Exact-length reads over the plaintext pieces of a bundle. */
+class PieceReader {
+  private readonly source: AsyncIterator<Uint8Array>;
+  private pending: Uint8Array = new Uint8Array(0);
+
+  constructor(source: AsyncIterable<Uint8Array>) {
+    this.source = source[Symbol.asyncIterator]();
+  }
+
+  async take(n: number): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    for await (const piece of this.pieces(n)) parts.push(piece);
+    const out = new Uint8Array(n);
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.byteLength;
+    }
+    return out;
+  }
+
+  async *pieces(n: number): AsyncGenerator<Uint8Array> {
+    let left = n;
+    while (left > 0) {
+      if (this.pending.byteLength === 0) {
+        const next = await this.source.next();
+        if (next.done) throw new CryptoError();
+        this.pending = next.value;
+      }
+      const piece = this.pending.subarray(0, Math.min(left, this.pending.byteLength));
+      this.pending = this.pending.subarray(piece.byteLength);
+      left -= piece.byteLength;
+      yield piece;
+    }
+  }
+}
