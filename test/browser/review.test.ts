@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { generateBoxKeyPair, openBundle } from '../../server/crypto/index.js';
+import { insertAuthority } from '../../server/referral/repository.js';
 import { MODES } from './support/chromium.js';
 import { useBrowserSuite } from './support/suite.js';
 import { zh } from './support/text.js';
@@ -108,6 +111,10 @@ describe.each(MODES)('reviewer workspace with JavaScript $name', (mode) => {
     await reviewer.check('case page after referral');
     expect(await page.locator('#referrals').textContent()).toContain(summary);
 
+    // A receiving body has given the operator its public key: the sheet offers a bundle sealed to it.
+    const bodyKeys = generateBoxKeyPair();
+    const bodyName = `某市国家安全局（${mode.name}）`;
+    await insertAuthority(suite.app.database.db, bodyName, bodyKeys.publicKey);
     await reviewer.navigate(() => link(page.locator('#referrals'), 'referral.case.sheet').first().click());
     await reviewer.check('referral sheet', { status: 200, screenshot: shots ? 'referral-sheet' : undefined });
     expect(await page.textContent('body')).toContain('12339');
@@ -115,6 +122,17 @@ describe.each(MODES)('reviewer workspace with JavaScript $name', (mode) => {
     await page.emulateMedia({ media: 'print' });
     if (shots) await reviewer.screenshot('referral-sheet-print');
     await page.emulateMedia({ media: 'screen' });
+    await page.getByLabel(zh('referral.bundle.label'), { exact: true }).selectOption({ label: bodyName });
+    const [download] = await Promise.all([page.waitForEvent('download'), button(page, 'referral.bundle.submit').click()]);
+    expect(download.suggestedFilename()).toMatch(/^referral-.*\.pgbundle$/);
+    const sealed = readFileSync(await download.path());
+    expect(sealed.includes(Buffer.from(summary))).toBe(false);
+    const parts: Uint8Array[] = [];
+    for await (const piece of openBundle(bodyKeys, (async function* () {
+      yield new Uint8Array(sealed);
+    })())) parts.push(piece);
+    const plain = Buffer.concat(parts);
+    expect(JSON.parse(plain.subarray(4, 4 + plain.readUInt32BE(0)).toString('utf8')).referral.summary).toBe(summary);
     await reviewer.finish();
 
     // The reporter comes back with the receipt and reads the question.
