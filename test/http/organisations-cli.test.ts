@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { runCli } from '../helpers/cli.js';
 import { fetchCsrf } from '../helpers/forms.js';
 import { uniquePhone } from '../helpers/employees.js';
-import { runCommand, type CliContext } from '../../server/cli/commands/index.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -14,13 +14,7 @@ afterAll(async () => {
 });
 
 /** Runs one command line against the test database, capturing what it prints. */
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const ctx: CliContext = { db: t.database.db, config: t.config, kdf: t.ctx.kdf, out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await runCommand(ctx, argv);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = (...argv: string[]) => runCli(t, ...argv);
 
 async function join(code: string) {
   const agent = request.agent(t.app);

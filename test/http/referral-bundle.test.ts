@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Response } from 'supertest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { runCli } from '../helpers/cli.js';
 import { csrfTokenFrom } from '../helpers/forms.js';
 import { auditEvents, fileReport, pngBytes, post, signedIn, stagedFile, type Actor } from './case-fixtures.js';
-import { runCommand, type CliContext } from '../../server/cli/commands/index.js';
 import { CryptoError, fromUtf8, openBundle, publicKeyFromPrivate, type BoxKeyPair } from '../../server/crypto/index.js';
 import { parseEscrowKeyFile } from '../../server/escrow/service.js';
 
@@ -31,13 +31,7 @@ afterAll(async () => {
   await t.close();
 });
 
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const ctx: CliContext = { db: t.database.db, config: t.config, kdf: t.ctx.kdf, out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await runCommand(ctx, argv);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = (...argv: string[]) => runCli(t, ...argv);
 
 const binary = (res: Response) => res.body as Buffer;
 async function* once(bytes: Uint8Array) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { runCommand, type CliContext } from '../../server/cli/commands/index.js';
+import { runCli } from '../helpers/cli.js';
 import { formatEscrowKeyFile, parseEscrowKeyFile } from '../../server/escrow/service.js';
 import { fromBase64, generateBoxKeyPair, newSymmetricKey, sealJson, sealKeyTo } from '../../server/crypto/index.js';
 
@@ -20,13 +20,7 @@ afterAll(async () => {
 
 const db = () => t.ctx.database.db;
 
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const ctx: CliContext = { db: db(), config: t.config, kdf: t.ctx.kdf, out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await runCommand(ctx, argv);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = (...argv: string[]) => runCli(t, ...argv);
 
 async function escrowPublicKey(): Promise<Uint8Array | null> {
   const row = await db().selectFrom('installation').select('escrow_public_key').executeTakeFirstOrThrow();

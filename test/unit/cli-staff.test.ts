@@ -3,8 +3,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import request from 'supertest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { runCli } from '../helpers/cli.js';
 import { createStaff, staffSession } from '../helpers/staff.js';
-import { runCommand, type CliContext } from '../../server/cli/commands/index.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -15,13 +15,7 @@ afterAll(async () => {
 });
 
 /** Runs one command line against the test database, capturing what it prints. */
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const ctx: CliContext = { db: t.ctx.database.db, config: t.config, kdf: t.ctx.kdf, out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await runCommand(ctx, argv);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = (...argv: string[]) => runCli(t, ...argv);
 
 const urlIn = (text: string) => /(http:\/\/\S+\/staff\/enrol\/[A-Za-z0-9_-]+)/.exec(text)![1]!;
 
@@ -48,10 +42,9 @@ describe('npm run cli -- staff:create', () => {
     expect(res.out).toContain('Created admin "ops.admin"');
     const https = await createTestApp({ PUBLIC_URL: 'https://tips.example.cn' });
     try {
-      const out: string[] = [];
-      const ctx: CliContext = { db: https.ctx.database.db, config: https.config, kdf: https.ctx.kdf, out: (l) => out.push(l), err: () => {} };
-      expect(await runCommand(ctx, ['staff:create', '--role', 'reviewer', '--username', 'remote.one'])).toBe(0);
-      expect(out.join('\n')).toMatch(/https:\/\/tips\.example\.cn\/staff\/enrol\/[A-Za-z0-9_-]{43}/);
+      const remote = await runCli(https, 'staff:create', '--role', 'reviewer', '--username', 'remote.one');
+      expect(remote.code).toBe(0);
+      expect(remote.out).toMatch(/https:\/\/tips\.example\.cn\/staff\/enrol\/[A-Za-z0-9_-]{43}/);
     } finally {
       await https.close();
     }
