@@ -15,6 +15,7 @@ import { CRYPTO_PARAMS } from './params.js';
 import { newSymmetricKey, type BoxKeyPair } from './random.js';
 import { openSealedKey, sealKeyTo } from './grants.js';
 import { decryptChunks, encryptChunks } from './stream.js';
+import { ByteReader } from '../streams/byte-reader.js';
 
 export const BUNDLE_MAGIC = new TextEncoder().encode('PGBUNDLE1\n');
 const SEALED_KEY_BYTES = CRYPTO_PARAMS.symmetricKeyBytes + CRYPTO_PARAMS.sealedBoxOverheadBytes;
@@ -39,7 +40,7 @@ export async function* sealBundle(recipientPublicKey: Uint8Array, plaintext: Asy
 
 /** The plaintext of a bundle, piece by piece. Throws CryptoError for a wrong key or any damage. */
 export async function* openBundle(recipient: BoxKeyPair, bundle: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const reader = new ByteReader(bundle);
+  const reader = new ByteReader(bundle, () => new CryptoError());
   const magic = await reader.read(BUNDLE_MAGIC.byteLength);
   if (!magic || !magic.every((b, i) => b === BUNDLE_MAGIC[i])) throw new CryptoError();
   const sealed = await reader.read(SEALED_KEY_BYTES);
@@ -60,32 +61,5 @@ export async function* openBundle(recipient: BoxKeyPair, bundle: AsyncIterable<U
     yield* decryptChunks(key, frames());
   } finally {
     key.fill(0);
-  }
-}
-
-/** Reads exact byte counts from an async stream of pieces; null at a clean end of input. */
-class ByteReader {
-  private readonly source: AsyncIterator<Uint8Array>;
-  private pending: Uint8Array = new Uint8Array(0);
-
-  constructor(source: AsyncIterable<Uint8Array>) {
-    this.source = source[Symbol.asyncIterator]();
-  }
-
-  async read(n: number): Promise<Uint8Array | null> {
-    while (this.pending.byteLength < n) {
-      const next = await this.source.next();
-      if (next.done) {
-        if (this.pending.byteLength === 0) return null;
-        throw new CryptoError(); // cut mid-field
-      }
-      const joined = new Uint8Array(this.pending.byteLength + next.value.byteLength);
-      joined.set(this.pending);
-      joined.set(next.value, this.pending.byteLength);
-      this.pending = joined;
-    }
-    const out = this.pending.slice(0, n);
-    this.pending = this.pending.subarray(n);
-    return out;
   }
 }

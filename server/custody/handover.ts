@@ -17,6 +17,7 @@ import { holdsGrant } from '../cases/repository.js';
 import { grantKeyTo } from '../reports/keys.js';
 import type { StaffPrincipal } from '../staff/auth.js';
 import {
+  countEmployeeGrantsToHandOver,
   countReportsToHandOver,
   employeeGrantsToHandOver,
   insertEmployeeGrant,
@@ -44,7 +45,7 @@ export async function handOverTargets(db: Executor, custodian: StaffPrincipal) {
       id: o.id,
       username: o.username,
       missingReports: await countReportsToHandOver(db, custodian.id, o.id),
-      missingEmployees: (await employeeGrantsToHandOver(db, custodian.id, o.id)).length,
+      missingEmployees: await countEmployeeGrantsToHandOver(db, custodian.id, o.id),
     })),
   );
 }

@@ -135,9 +135,18 @@ function handOverQuery(db: Executor, fromId: string, toId: string) {
 
 /** Employee identity-key grants `fromId` holds for accounts `toId` has none for. */
 export async function employeeGrantsToHandOver(db: Executor, fromId: string, toId: string) {
-  const rows = await db
+  const rows = await employeeHandOverQuery(db, fromId, toId).select(['g.employee_id', 'g.sealed_key']).execute();
+  return rows.map((r) => ({ employeeId: r.employee_id, sealedKey: new Uint8Array(r.sealed_key) }));
+}
+
+export async function countEmployeeGrantsToHandOver(db: Executor, fromId: string, toId: string): Promise<number> {
+  const row = await employeeHandOverQuery(db, fromId, toId).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+function employeeHandOverQuery(db: Executor, fromId: string, toId: string) {
+  return db
     .selectFrom('employee_key_grants as g')
-    .select(['g.employee_id', 'g.sealed_key'])
     .where('g.recipient_kind', '=', 'staff')
     .where('g.recipient_id', '=', fromId)
     .where(({ not, exists, selectFrom }) =>
@@ -150,9 +159,7 @@ export async function employeeGrantsToHandOver(db: Executor, fromId: string, toI
             .where('t.recipient_id', '=', toId),
         ),
       ),
-    )
-    .execute();
-  return rows.map((r) => ({ employeeId: r.employee_id, sealedKey: new Uint8Array(r.sealed_key) }));
+    );
 }
 
 export async function insertEmployeeGrant(trx: Executor, employeeId: string, staffId: string, sealedKey: Uint8Array): Promise<void> {

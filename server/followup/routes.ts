@@ -3,7 +3,7 @@ import type { AppContext } from '../context.js';
 import { cookieName, cookieOptions } from '../http/cookies.js';
 import { clientKey } from '../http/rate-limit.js';
 import { destroySession, loadSession, type OpenSession } from '../sessions/store.js';
-import { keepFormWhenUnavailable, readFormWithFiles, unlessUnavailable, type FormWithFiles } from '../intake/request.js';
+import { keepFormWhenUnavailable, readFormWithFiles, textOnlyForm, unlessUnavailable, type FormWithFiles } from '../intake/request.js';
 import { emptyReportValues, reportFormContext, unavailableContext } from '../intake/view.js';
 import { openUploadBatch, fileErrors } from '../intake/service.js';
 import { fieldsFromBody, first, noMultipart } from '../intake/multipart.js';
@@ -60,7 +60,7 @@ export function followupRoutes(ctx: AppContext): Router {
     const allowed = await unlessUnavailable(allowAction(ctx, clientKey(ctx.config, req)));
     if (allowed.ok && !allowed.value) return renderStatus(req, res, { status: 429, reply: body, errors: [throttled('body')] });
     const sent = allowed.ok ? await unlessUnavailable(sendReply(ctx, session, parsed.data.body)) : allowed;
-    if (!sent.ok) return renderUnavailable(res, { fields, truncated: new Set(), batch: null, storageFailed: true, discardedFiles: 0 });
+    if (!sent.ok) return renderUnavailable(res, textOnlyForm(fields));
     if (!sent.value) return renderLogin(res, 401, 'followup.errors.expired');
     res.redirect(303, '/followup#thread');
   });
@@ -97,7 +97,7 @@ export function followupRoutes(ctx: AppContext): Router {
     const values = Object.fromEntries(['consent', 'identity_name', 'identity_phone', 'identity_id_number', 'identity_contact'].map((n) => [n, first(fields, n)]));
     const parsed = consentSchema.safeParse(values);
     if (!parsed.success) return renderStatus(req, res, { status: 422, consent: values, errors: formErrors(parsed.error) });
-    const unavailable = () => renderUnavailable(res, { fields, truncated: new Set(), batch: null, storageFailed: true, discardedFiles: 0 });
+    const unavailable = () => renderUnavailable(res, textOnlyForm(fields));
     const allowed = await unlessUnavailable(allowAction(ctx, clientKey(ctx.config, req)));
     if (!allowed.ok) return unavailable();
     if (!allowed.value) return renderStatus(req, res, { status: 429, consent: values, errors: [throttled('consent')] });

@@ -29,12 +29,17 @@ export type FormWithFiles = {
   discardedFiles: number;
 };
 
+/** A form that carried text only (urlencoded, or kept from a request whose files were not read). */
+export function textOnlyForm(fields: FieldMap): FormWithFiles {
+  return { fields, truncated: new Set(), batch: null, storageFailed: false, discardedFiles: 0 };
+}
+
 /**
  * `acceptFiles: false` (e.g. over a rate limit) reads the text but discards every file unstored.
  * The upload batch is opened at the first file, from the hidden staging fields that precede it.
  */
 export async function readFormWithFiles(ctx: AppContext, req: Request, res: Response, opts: { acceptFiles: boolean }): Promise<FormWithFiles> {
-  if (!isMultipart(req)) return { fields: fieldsFromBody(req.body), truncated: new Set(), batch: null, storageFailed: false, discardedFiles: 0 };
+  if (!isMultipart(req)) return textOnlyForm(fieldsFromBody(req.body));
   let batch: UploadBatch | null = null;
   let storageFailed = false;
   let discardedFiles = 0;

@@ -8,7 +8,8 @@
  * in manifest order (sizes and SHA-256 in the manifest).
  */
 import type { AppContext } from '../context.js';
-import { sealBundle, utf8 } from '../crypto/index.js';
+import { CryptoError, fromUtf8, sealBundle, utf8 } from '../crypto/index.js';
+import { ByteReader } from '../streams/byte-reader.js';
 import { auditCase, withCase } from '../cases/access.js';
 import { findReportAttachment } from '../cases/repository.js';
 import { openAttachmentMeta, streamAttachment } from '../reports/attachments.js';
@@ -19,6 +20,15 @@ import { loadReferralSheet } from './service.js';
 export const BUNDLE_FORMAT = 'parcelguard-referral/1';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What a receiving body reads first: the record, and the files' names, sizes and hashes. */
+export type BundleManifest = {
+  format: typeof BUNDLE_FORMAT;
+  caseNumber: string;
+  referral: Record<string, unknown>;
+  identity: unknown;
+  files: { name: string; type: string; size: number; sha256: string }[];
+};
 
 export class BundleRefused extends Error {
   constructor(readonly messageKey: string) {
@@ -73,4 +83,23 @@ export async function exportReferralBundle(ctx: AppContext, staff: StaffPrincipa
   }
   const day = manifest.exportedAt.slice(0, 10).replace(/-/g, '');
   return { fileName: `referral-${sheet.caseNumber}-${day}.pgbundle`, authority: authority.name, bytes: sealBundle(authority.publicKey, plaintext()) };
+}
+
+/**
+ * The inverse of the plaintext layout above, for `bundle:open`: the manifest, then each file's
+ * bytes as they arrive. Throws CryptoError for anything that is not this format.
+ */
+export async function unpackReferralBundle(plain: AsyncIterable<Uint8Array>) {
+  const reader = new ByteReader(plain, () => new CryptoError());
+  const length = await reader.read(4);
+  if (!length) throw new CryptoError();
+  const json = await reader.read(new DataView(length.buffer).getUint32(0));
+  let manifest: BundleManifest;
+  try {
+    manifest = JSON.parse(fromUtf8(json ?? new Uint8Array(0))) as BundleManifest;
+  } catch {
+    throw new CryptoError();
+  }
+  if (manifest.format !== BUNDLE_FORMAT || !Array.isArray(manifest.files)) throw new CryptoError();
+  return { manifest, fileBytes: (size: number) => reader.pieces(size) };
 }

@@ -82,29 +82,19 @@ export async function touchReporterActivity(trx: Executor, reportId: string, add
 // ---------------------------------------------------------------- key grants
 
 /** Active reviewers who can receive grants (a public key means they finished enrolment). */
+/** Enrolled, active reviewers: the staff a new report is sealed to. */
+function activeReviewers(db: Executor) {
+  return db.selectFrom('staff').where('role', '=', 'reviewer').where('status', '=', 'active').where('public_key', 'is not', null);
+}
+
 export async function listActiveReviewers(db: Executor) {
-  const rows = await db
-    .selectFrom('staff')
-    .select(['id', 'public_key', 'is_custodian'])
-    .where('role', '=', 'reviewer')
-    .where('status', '=', 'active')
-    .where('public_key', 'is not', null)
-    .orderBy('id')
-    .execute();
+  const rows = await activeReviewers(db).select(['id', 'public_key', 'is_custodian']).orderBy('id').execute();
   return rows.map((r) => ({ id: r.id, publicKey: bytes(r.public_key!), isCustodian: r.is_custodian }));
 }
 
 /** True when at least one enrolled, active reviewer exists (someone a new report can be sealed to). */
 export async function hasActiveReviewer(db: Executor): Promise<boolean> {
-  const row = await db
-    .selectFrom('staff')
-    .select('id')
-    .where('role', '=', 'reviewer')
-    .where('status', '=', 'active')
-    .where('public_key', 'is not', null)
-    .limit(1)
-    .executeTakeFirst();
-  return row !== undefined;
+  return (await activeReviewers(db).select('id').limit(1).executeTakeFirst()) !== undefined;
 }
 
 export async function readEscrowPublicKey(db: Executor): Promise<Uint8Array | null> {

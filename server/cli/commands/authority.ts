@@ -1,12 +1,12 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
-import { CryptoError, createSha256, fromBase64, fromUtf8, generateBoxKeyPair, openBundle, publicKeyFromPrivate, toBase64, toHex } from '../../crypto/index.js';
-import { escrowFingerprint, parseEscrowKeyFile } from '../../escrow/service.js';
+import { CryptoError, createSha256, fromBase64, generateBoxKeyPair, openBundle, publicKeyFromPrivate, toBase64, toHex } from '../../crypto/index.js';
+import { escrowFingerprint } from '../../escrow/service.js';
 import { insertAuthority, listAuthorities } from '../../referral/repository.js';
-import { BUNDLE_FORMAT } from '../../referral/bundle.js';
-import { EXIT, type CliCommand } from './types.js';
+import { unpackReferralBundle } from '../../referral/bundle.js';
+import { EXIT, readPrivateKeyFile, type CliCommand } from './types.js';
 
 /**
  * Receiving bodies with a public key (DESIGN §6). The body runs `authority:keygen` on its own
@@ -102,26 +102,19 @@ export const bundleOpenCommand: CliCommand = {
       ctx.err('--bundle, --key-file and --out are all required');
       return EXIT.usage;
     }
-    const privateKey = parseEscrowKeyFile(await readFile(resolve(values['key-file']), 'utf8').catch(() => ''));
-    if (!privateKey) {
-      ctx.err('the key file holds no private key');
-      return EXIT.dataError;
-    }
+    const privateKey = await readPrivateKeyFile(ctx, values['key-file'], 'a private key');
+    if (typeof privateKey === 'number') return privateKey;
     const keys = { publicKey: publicKeyFromPrivate(privateKey), privateKey };
     const outDir = resolve(values.out);
     try {
-      const plain = openBundle(keys, createReadStream(resolve(values.bundle)));
-      const reader = new PieceReader(plain);
-      const length = new DataView((await reader.take(4)).buffer).getUint32(0);
-      const manifest = JSON.parse(fromUtf8(await reader.take(length))) as { format: string; files: { name: string; size: number; sha256: string }[] };
-      if (manifest.format !== BUNDLE_FORMAT) throw new CryptoError();
+      const { manifest, fileBytes } = await unpackReferralBundle(openBundle(keys, createReadStream(resolve(values.bundle))));
       await mkdir(outDir, { recursive: true, mode: 0o700 });
       await writeFile(join(outDir, 'referral.json'), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
       for (const [i, file] of manifest.files.entries()) {
         const target = join(outDir, `${String(i + 1).padStart(2, '0')}-${safeName(file.name)}`);
         const hash = createSha256();
         const sink = createWriteStream(target, { mode: 0o600, flags: 'wx' });
-        for await (const piece of reader.pieces(file.size)) {
+        for await (const piece of fileBytes(file.size)) {
           hash.update(piece);
           if (!sink.write(piece)) await once(sink, 'drain');
         }
@@ -133,7 +126,7 @@ export const bundleOpenCommand: CliCommand = {
       ctx.out(JSON.stringify(manifest, null, 2));
       return EXIT.ok;
     } catch (err) {
-      if (!(err instanceof CryptoError) && !(err instanceof SyntaxError)) throw err;
+      if (!(err instanceof CryptoError)) throw err;
       ctx.err('the bundle cannot be opened with this key, or it was damaged or cut short');
       return EXIT.dataError;
     } finally {
@@ -144,41 +137,4 @@ export const bundleOpenCommand: CliCommand = {
 
 function safeName(name: string): string {
   return name.replace(/[\\/\0]/g, '_').replace(/^\.+/, '_').slice(0, 120) || 'file';
-}
-
-/** Exact-length reads over the plaintext pieces of a bundle. */
-class PieceReader {
-  private readonly source: AsyncIterator<Uint8Array>;
-  private pending: Uint8Array = new Uint8Array(0);
-
-  constructor(source: AsyncIterable<Uint8Array>) {
-    this.source = source[Symbol.asyncIterator]();
-  }
-
-  async take(n: number): Promise<Uint8Array> {
-    const parts: Uint8Array[] = [];
-    for await (const piece of this.pieces(n)) parts.push(piece);
-    const out = new Uint8Array(n);
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.byteLength;
-    }
-    return out;
-  }
-
-  async *pieces(n: number): AsyncGenerator<Uint8Array> {
-    let left = n;
-    while (left > 0) {
-      if (this.pending.byteLength === 0) {
-        const next = await this.source.next();
-        if (next.done) throw new CryptoError();
-        this.pending = next.value;
-      }
-      const piece = this.pending.subarray(0, Math.min(left, this.pending.byteLength));
-      this.pending = this.pending.subarray(piece.byteLength);
-      left -= piece.byteLength;
-      yield piece;
-    }
-  }
 }

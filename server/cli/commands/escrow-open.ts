@@ -1,7 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { openCaseWithEscrow, parseEscrowKeyFile } from '../../escrow/service.js';
-import { EXIT, type CliCommand } from './types.js';
+import { openCaseWithEscrow } from '../../escrow/service.js';
+import { EXIT, readPrivateKeyFile, type CliCommand } from './types.js';
 
 const REASONS = {
   noEscrow: 'this installation has no escrow key (escrow:init was never run)',
@@ -22,18 +20,8 @@ export const escrowOpenCommand: CliCommand = {
       ctx.err('--case and --key-file are required');
       return EXIT.usage;
     }
-    let text: string;
-    try {
-      text = await readFile(resolve(keyPath), 'utf8');
-    } catch (err) {
-      ctx.err(`cannot read ${keyPath}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-      return EXIT.noInput;
-    }
-    const privateKey = parseEscrowKeyFile(text);
-    if (!privateKey) {
-      ctx.err(`${keyPath} does not hold an escrow private key`);
-      return EXIT.dataError;
-    }
+    const privateKey = await readPrivateKeyFile(ctx, keyPath, 'an escrow private key');
+    if (typeof privateKey === 'number') return privateKey;
     const result = await openCaseWithEscrow(ctx.db, caseNumber, privateKey);
     privateKey.fill(0);
     if (!result.ok) {

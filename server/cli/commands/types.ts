@@ -3,6 +3,9 @@ import type { ParseArgsConfig } from 'node:util';
 import type { DB } from '../../db/schema.js';
 import type { Config } from '../../config.js';
 import type { Kdf } from '../../crypto/index.js';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseEscrowKeyFile } from '../../escrow/service.js';
 
 /** What a command runs against. Tests build one on a test database with captured output. */
 export type CliContext = {
@@ -41,4 +44,24 @@ export function requiredUsername(ctx: CliContext, values: CliValues): string | n
     return null;
   }
   return values.username.trim();
+}
+
+/**
+ * Reads an offline private key file (the escrow key, a receiving body's key). Returns the key, or
+ * the exit code after saying why not; `what` names the key in that message.
+ */
+export async function readPrivateKeyFile(ctx: CliContext, keyPath: string, what: string): Promise<Uint8Array | number> {
+  let text: string;
+  try {
+    text = await readFile(resolve(keyPath), 'utf8');
+  } catch (err) {
+    ctx.err(`cannot read ${keyPath}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    return EXIT.noInput;
+  }
+  const privateKey = parseEscrowKeyFile(text);
+  if (!privateKey) {
+    ctx.err(`${keyPath} does not hold ${what}`);
+    return EXIT.dataError;
+  }
+  return privateKey;
 }
