@@ -19,7 +19,7 @@ import {
   sealKeyTo,
   sealRecord,
   type Argon2Params,
-} from '../server/crypto/index.js';
+} from '../server/core/crypto/index.js';
 
 export interface CryptoBenchOptions {
   argon2: Argon2Params;

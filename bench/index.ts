@@ -18,7 +18,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { CRYPTO_PARAMS, type Argon2Params } from '../server/crypto/index.js';
+import { CRYPTO_PARAMS, type Argon2Params } from '../server/core/crypto/index.js';
 import { runCryptoBench } from './crypto.js';
 import { runIntakeBench } from './intake.js';
 import { runQueueBench } from './queue.js';

@@ -15,13 +15,13 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { CRYPTO_PARAMS, Kdf, cryptoReady, generateBoxKeyPair, type Argon2Params } from '../server/crypto/index.js';
-import { loadConfig } from '../server/config.js';
-import { createLogger } from '../server/http/logging.js';
-import { openPostgres, type Database } from '../server/db/index.js';
-import { migrateToLatest } from '../server/db/migrator.js';
-import { ensureInstallation } from '../server/installation/repository.js';
-import { createApp } from '../server/app.js';
+import { CRYPTO_PARAMS, Kdf, cryptoReady, generateBoxKeyPair, type Argon2Params } from '../server/core/crypto/index.js';
+import { loadConfig } from '../server/core/config.js';
+import { createLogger } from '../server/core/logger.js';
+import { openPostgres, type Database } from '../server/core/db/index.js';
+import { migrateToLatest } from '../server/core/db/migrator.js';
+import { ensureInstallation } from '../server/core/installation/repository.js';
+import { createPublicApp } from '../server/public/app.js';
 import { adminQuery } from './admin.js';
 
 export type IntakeBenchOptions = {
@@ -188,7 +188,7 @@ async function startApp(opts: IntakeBenchOptions): Promise<BenchEnv> {
   const kdf = new Kdf(config.argon2);
   await ensureInstallation(database.db, kdf.currentCost(), config.secrets.receiptPepper);
   await seedReviewers(database);
-  const server = createServer(createApp({ config, database, logger: createLogger(config.logLevel), kdf }));
+  const server = createServer(createPublicApp({ config, database, logger: createLogger(config.logLevel), kdf }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

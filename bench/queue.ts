@@ -24,23 +24,23 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import { Kdf, cryptoReady, generateBoxKeyPair, type BoxKeyPair } from '../server/crypto/index.js';
-import { loadConfig } from '../server/config.js';
-import { createLogger } from '../server/http/logging.js';
-import { openPostgres, type Database } from '../server/db/index.js';
-import type { DB } from '../server/db/schema.js';
-import { migrateToLatest } from '../server/db/migrator.js';
-import { ensureInstallation } from '../server/installation/repository.js';
-import { createApp } from '../server/app.js';
-import type { AppContext } from '../server/context.js';
-import { createSession } from '../server/sessions/store.js';
-import { submitReport } from '../server/reports/service.js';
-import { CATEGORY_CODES } from '../server/intake/taxonomy.js';
-import { PROVINCE_CODES } from '../server/reports/model.js';
-import { rebuildQueueCounts } from '../server/review/repository.js';
-import { loadQueue, encodeCursor } from '../server/review/service.js';
-import { queueQuerySchema } from '../server/review/schema.js';
-import { loadCaseView } from '../server/cases/service.js';
+import { Kdf, cryptoReady, generateBoxKeyPair, type BoxKeyPair } from '../server/core/crypto/index.js';
+import { loadConfig } from '../server/core/config.js';
+import { createLogger } from '../server/core/logger.js';
+import { openPostgres, type Database } from '../server/core/db/index.js';
+import type { DB } from '../server/core/db/schema.js';
+import { migrateToLatest } from '../server/core/db/migrator.js';
+import { ensureInstallation } from '../server/core/installation/repository.js';
+import { createStaffApp } from '../server/staff/app.js';
+import type { AppContext } from '../server/core/context.js';
+import { createSession } from '../server/core/sessions/store.js';
+import { submitReport } from '../server/core/reports/service.js';
+import { CATEGORY_CODES } from '../server/core/intake/taxonomy.js';
+import { PROVINCE_CODES } from '../server/core/reports/model.js';
+import { rebuildQueueCounts } from '../server/core/queue/repository.js';
+import { loadQueue, encodeCursor } from '../server/core/queue/service.js';
+import { queueQuerySchema } from '../server/core/queue/schema.js';
+import { loadCaseView } from '../server/core/cases/service.js';
 import type { StaffPrincipal } from '../server/staff/guard.js';
 import { adminQuery } from './admin.js';
 
@@ -299,7 +299,7 @@ async function measureAll(env: Env, caseNumber: string, iterations: number, log:
 }
 
 async function measureHttp(env: Env, scenarios: Record<string, Record<string, unknown>>, caseNumber: string, iterations: number, log: (line: string) => void) {
-  const server: Server = createServer(createApp(env.ctx));
+  const server: Server = createServer(createStaffApp(env.ctx));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

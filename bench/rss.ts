@@ -21,7 +21,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CRYPTO_PARAMS, type Argon2Params } from '../server/crypto/index.js';
+import { CRYPTO_PARAMS, type Argon2Params } from '../server/core/crypto/index.js';
 import { spawnServer, type ServerProcess } from '../test/faults/support/server-process.js';
 import { cli, enrolStaff, followupLogin, loginStaff, queueCases, submitPublicReport } from '../test/faults/support/flows.js';
 import type { WebSession } from '../test/faults/support/web-session.js';

@@ -1,15 +1,23 @@
-import { createServer } from 'node:http';
-import { loadConfig, ConfigError } from './config.js';
-import { createLogger } from './http/logging.js';
-import { openDatabase } from './db/index.js';
-import { migrateToLatest } from './db/migrator.js';
-import { createApp } from './app.js';
-import { cryptoReady, formatKdfCost, Kdf } from './crypto/index.js';
-import { ensureInstallation } from './installation/repository.js';
-import { startMaintenance } from './maintenance/runner.js';
-import { MAINTENANCE_TASKS } from './maintenance/tasks.js';
+import { createServer, type Server } from 'node:http';
+import type { Express } from 'express';
+import type { Logger } from 'pino';
+import { loadConfig, ConfigError, type Site } from './core/config.js';
+import { createLogger } from './core/logger.js';
+import { openDatabase } from './core/db/index.js';
+import { migrateToLatest } from './core/db/migrator.js';
+import { cryptoReady, formatKdfCost, Kdf } from './core/crypto/index.js';
+import { ensureInstallation } from './core/installation/repository.js';
+import { startMaintenance } from './core/maintenance/runner.js';
+import { MAINTENANCE_TASKS } from './core/maintenance/tasks.js';
+import type { AppContext } from './core/context.js';
+import { createPublicApp } from './public/app.js';
+import { createStaffApp } from './staff/app.js';
 
-/** Entry point: config → database → migrations → listen → graceful shutdown. */
+/**
+ * Entry point: config → database → migrations → two listeners → graceful shutdown.
+ * The public site and the staff workspace are separate apps on separate addresses, as SecureDrop
+ * separates its source and journalist interfaces: the staff side is never on the public one.
+ */
 async function main(): Promise<void> {
   let config;
   try {
@@ -27,16 +35,11 @@ async function main(): Promise<void> {
   if (config.migrateOnStart) await migrateToLatest(database.db);
   await ensureInstallation(database.db, formatKdfCost(config.argon2), config.secrets.receiptPepper);
 
-  const app = createApp({ config, database, logger, kdf: new Kdf(config.argon2) });
-  const server = createServer(app);
-  server.headersTimeout = 60_000;
-  server.requestTimeout = 10 * 60_000; // large attachments on slow phone connections
-
-  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  logger.info({ host: config.host, port, database: database.driver }, 'ParcelGuard listening');
-
+  const ctx: AppContext = { config, database, logger, kdf: new Kdf(config.argon2) };
+  const servers = [
+    await listen(createPublicApp(ctx), config.public, 'public', logger),
+    await listen(createStaffApp(ctx), config.staff, 'staff', logger),
+  ];
   const stopMaintenance = startMaintenance(database.db, MAINTENANCE_TASKS, logger);
 
   let stopping = false;
@@ -46,20 +49,38 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down: draining requests');
     stopMaintenance();
     // Stop accepting, let in-flight requests finish, then close the database.
-    server.close(async () => {
+    const drained = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+    for (const server of servers) server.closeIdleConnections();
+    void Promise.all(drained).then(async () => {
       await database.close().catch(() => {});
       logger.info('stopped');
       process.exit(0);
     });
-    server.closeIdleConnections();
     setTimeout(() => {
       logger.warn('drain timed out; forcing exit');
-      server.closeAllConnections();
+      for (const server of servers) server.closeAllConnections();
       process.exit(1);
     }, 15_000).unref();
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+async function listen(app: Express, site: Site, name: 'public' | 'staff', logger: Logger): Promise<Server> {
+  const server = createServer(app);
+  server.headersTimeout = 60_000;
+  server.requestTimeout = 10 * 60_000; // large attachments on slow phone connections
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(site.port, site.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : site.port;
+  logger.info({ app: name, host: site.host, port, url: site.url.origin }, `ParcelGuard ${name} app listening`);
+  return server;
 }
 
 main().catch((err: unknown) => {

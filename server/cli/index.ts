@@ -1,8 +1,8 @@
-import { loadConfig, ConfigError } from '../config.js';
-import { openDatabase, type Database } from '../db/index.js';
-import { migrateToLatest } from '../db/migrator.js';
-import { cryptoReady, formatKdfCost, Kdf } from '../crypto/index.js';
-import { ensureInstallation } from '../installation/repository.js';
+import { loadConfig, ConfigError } from '../core/config.js';
+import { openDatabase, type Database } from '../core/db/index.js';
+import { migrateToLatest } from '../core/db/migrator.js';
+import { cryptoReady, formatKdfCost, Kdf } from '../core/crypto/index.js';
+import { ensureInstallation } from '../core/installation/repository.js';
 import { EXIT, findCommand, isHelp, runCommand, usage, type CliContext } from './commands/index.js';
 
 /**

@@ -1,6 +1,6 @@
-import { loadConfig } from '../config.js';
-import { openDatabase } from '../db/index.js';
-import { migrateDown, migrateToLatest, migrateUp } from '../db/migrator.js';
+import { loadConfig } from '../core/config.js';
+import { openDatabase } from '../core/db/index.js';
+import { migrateDown, migrateToLatest, migrateUp } from '../core/db/migrator.js';
 
 /** npm run migrate -- latest | up | down */
 const command = process.argv[2] ?? 'latest';

@@ -1,12 +1,12 @@
 import { Router, type Request, type Response } from 'express';
-import type { AppContext } from '../context.js';
-import { clientKey } from '../http/rate-limit.js';
-import { changePassword } from './account.js';
-import { formError, formErrors, minutesFrom, type FormErrors } from './forms.js';
+import type { AppContext } from '../core/context.js';
+import { clientKey } from '../web/client.js';
+import { changePassword } from '../core/accounts/account.js';
+import { formError, formErrors, minutesFrom, type FormErrors } from '../web/forms.js';
 import { principalOf, requireStaff, setStaffCookie } from './guard.js';
-import { PASSWORD_MIN_LENGTH } from './passwords.js';
-import { passwordChangeSchema } from './schema.js';
-import type { StaffDeps } from './service.js';
+import { PASSWORD_MIN_LENGTH } from '../core/accounts/passwords.js';
+import { passwordChangeSchema } from '../core/accounts/schema.js';
+import type { StaffDeps } from '../core/accounts/service.js';
 
 /** A signed-in staff member's own account: changing the password. */
 export function staffAccountRoutes(ctx: AppContext): Router {
@@ -15,7 +15,7 @@ export function staffAccountRoutes(ctx: AppContext): Router {
   const guard = requireStaff(ctx);
 
   const renderForm = (res: Response, status = 200, form?: FormErrors) =>
-    res.status(status).render('staff/account-password', {
+    res.status(status).render('account-password', {
       layout: 'staff',
       titleKey: 'staff.account.passwordTitle',
       minLength: PASSWORD_MIN_LENGTH,
@@ -33,7 +33,7 @@ export function staffAccountRoutes(ctx: AppContext): Router {
     const result = await changePassword(deps, principal, { ...parsed.data, sourceKey: clientKey(ctx.config, req) });
     if (result.ok) {
       setStaffCookie(res, ctx.config, result.cookie);
-      return res.render('staff/account-password-done', { layout: 'staff', titleKey: 'staff.account.passwordDoneTitle' });
+      return res.render('account-password-done', { layout: 'staff', titleKey: 'staff.account.passwordDoneTitle' });
     }
     if (result.reason === 'throttled') {
       res.setHeader('Retry-After', String(result.retryAfterSeconds));

@@ -1,11 +1,11 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { AppContext } from '../context.js';
-import { ForbiddenError, NotFoundError } from '../http/errors.js';
-import { t } from '../i18n/index.js';
-import { formErrors, keepValues, type FormErrors } from './forms.js';
+import type { AppContext } from '../core/context.js';
+import { ForbiddenError, NotFoundError } from '../core/errors.js';
+import { t } from '../core/i18n/index.js';
+import { formErrors, keepValues, type FormErrors } from '../web/forms.js';
 import { principalOf, requireStaff } from './guard.js';
-import { createStaffSchema } from './schema.js';
+import { createStaffSchema } from '../core/accounts/schema.js';
 import {
   createStaffAccount,
   deactivateStaff,
@@ -15,7 +15,7 @@ import {
   type EnrolLink,
   type StaffDeps,
   type StaffSummary,
-} from './service.js';
+} from '../core/accounts/service.js';
 
 const staffIdSchema = z.uuid();
 const NOTICES = new Set(['deactivated', 'already']);
@@ -29,11 +29,11 @@ export function staffAdminRoutes(ctx: AppContext): Router {
   async function renderList(req: Request, res: Response, status = 200, values: Record<string, string> = {}, form?: FormErrors) {
     const notice = typeof req.query.done === 'string' && NOTICES.has(req.query.done) ? req.query.done : undefined;
     const staff = await listStaffAccounts(deps);
-    res.status(status).render('staff/admin-staff', { layout: 'staff', titleKey: 'staff.admin.title', staff, selfId: principalOf(req).id, values, notice, ...form });
+    res.status(status).render('admin-staff', { layout: 'staff', titleKey: 'staff.admin.title', staff, selfId: principalOf(req).id, values, notice, ...form });
   }
 
   const renderLink = (res: Response, link: EnrolLink, username: string) =>
-    res.render('staff/admin-enrol-link', { layout: 'staff', titleKey: 'staff.admin.linkTitle', link, username });
+    res.render('admin-enrol-link', { layout: 'staff', titleKey: 'staff.admin.linkTitle', link, username });
 
   async function targetOf(req: Request): Promise<StaffSummary> {
     const id = staffIdSchema.safeParse(req.params.id);
@@ -66,7 +66,7 @@ export function staffAdminRoutes(ctx: AppContext): Router {
   });
 
   const renderConfirm = (res: Response, target: StaffSummary, status = 200, errorKey?: string) =>
-    res.status(status).render('staff/admin-deactivate', { layout: 'staff', titleKey: 'staff.admin.deactivateTitle', target, errorKey });
+    res.status(status).render('admin-deactivate', { layout: 'staff', titleKey: 'staff.admin.deactivateTitle', target, errorKey });
 
   router.get('/staff/admin/staff/:id/deactivate', guard, async (req, res) => {
     renderConfirm(res, await targetOf(req));

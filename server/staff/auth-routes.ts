@@ -1,14 +1,14 @@
 import { Router, type Request, type Response } from 'express';
-import type { AppContext } from '../context.js';
-import { parseRecoveryKey } from '../crypto/index.js';
-import { clientKey } from '../http/rate-limit.js';
-import { login, logout } from './auth.js';
-import { recoverAccount } from './account.js';
-import { formError, formErrors, keepValues, minutesFrom, type FormErrors } from './forms.js';
+import type { AppContext } from '../core/context.js';
+import { parseRecoveryKey } from '../core/crypto/index.js';
+import { clientKey } from '../web/client.js';
+import { login, logout } from '../core/accounts/auth.js';
+import { recoverAccount } from '../core/accounts/account.js';
+import { formError, formErrors, keepValues, minutesFrom, type FormErrors } from '../web/forms.js';
 import { clearStaffCookie, setStaffCookie, staffCookie } from './guard.js';
-import { loginSchema, recoverSchema } from './schema.js';
-import { PASSWORD_MIN_LENGTH } from './passwords.js';
-import type { StaffDeps } from './service.js';
+import { loginSchema, recoverSchema } from '../core/accounts/schema.js';
+import { PASSWORD_MIN_LENGTH } from '../core/accounts/passwords.js';
+import type { StaffDeps } from '../core/accounts/service.js';
 
 /** Sign-in, sign-out and recovery: the staff pages reachable without a session. */
 export function staffAuthRoutes(ctx: AppContext): Router {
@@ -16,7 +16,7 @@ export function staffAuthRoutes(ctx: AppContext): Router {
   const deps: StaffDeps = { db: ctx.database.db, kdf: ctx.kdf, config: ctx.config };
 
   const renderLogin = (res: Response, status: number, values: Record<string, string> = {}, form?: FormErrors, notice?: string) =>
-    res.status(status).render('staff/login', { layout: 'staff', titleKey: 'staff.login.title', values, notice, ...form });
+    res.status(status).render('login', { layout: 'staff', titleKey: 'staff.login.title', values, notice, ...form });
 
   router.get('/staff/login', (req, res) => {
     renderLogin(res, 200, {}, undefined, req.query.signedOut === '1' ? 'signedOut' : undefined);
@@ -46,7 +46,7 @@ export function staffAuthRoutes(ctx: AppContext): Router {
   });
 
   const renderRecover = (res: Response, status: number, values: Record<string, string> = {}, form?: FormErrors) =>
-    res.status(status).render('staff/recover', { layout: 'staff', titleKey: 'staff.recover.title', minLength: PASSWORD_MIN_LENGTH, values, ...form });
+    res.status(status).render('recover', { layout: 'staff', titleKey: 'staff.recover.title', minLength: PASSWORD_MIN_LENGTH, values, ...form });
 
   router.get('/staff/recover', (_req, res) => {
     renderRecover(res, 200);
@@ -66,7 +66,7 @@ export function staffAuthRoutes(ctx: AppContext): Router {
     });
     if (result.ok) {
       clearStaffCookie(res, ctx.config);
-      return res.render('staff/recover-done', { layout: 'staff', titleKey: 'staff.recover.doneTitle', recoveryKey: result.recoveryKey });
+      return res.render('recover-done', { layout: 'staff', titleKey: 'staff.recover.doneTitle', recoveryKey: result.recoveryKey });
     }
     if (result.reason === 'throttled') {
       res.setHeader('Retry-After', String(result.retryAfterSeconds));

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
-import type { AppContext } from '../context.js';
-import { t } from '../i18n/index.js';
+import type { AppContext } from '../core/context.js';
+import { t } from '../core/i18n/index.js';
 import {
   chooseEnrolmentPassword,
   confirmRecoveryKeyStored,
@@ -10,12 +10,12 @@ import {
   revealRecoveryKey,
   totpProvisioning,
   type EnrolmentState,
-} from './enrolment.js';
-import { formError, formErrors, type FormErrors } from './forms.js';
+} from '../core/accounts/enrolment.js';
+import { formError, formErrors, type FormErrors } from '../web/forms.js';
 import { setStaffCookie, staffCookie } from './guard.js';
-import { enrolPasswordSchema, recoveryStoredSchema, totpConfirmSchema } from './schema.js';
-import type { StaffDeps } from './service.js';
-import { PASSWORD_MIN_LENGTH } from './passwords.js';
+import { enrolPasswordSchema, recoveryStoredSchema, totpConfirmSchema } from '../core/accounts/schema.js';
+import type { StaffDeps } from '../core/accounts/service.js';
+import { PASSWORD_MIN_LENGTH } from '../core/accounts/passwords.js';
 
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{20,100}$/;
 
@@ -28,7 +28,7 @@ export function staffEnrolRoutes(ctx: AppContext): Router {
   const deps: StaffDeps = { db: ctx.database.db, kdf: ctx.kdf, config: ctx.config };
 
   const invalidLink = (res: Response) =>
-    res.status(404).render('staff/enrol-invalid', { layout: 'staff', titleKey: 'staff.enrol.invalidTitle' });
+    res.status(404).render('enrol-invalid', { layout: 'staff', titleKey: 'staff.enrol.invalidTitle' });
 
   /** The enrolment in progress, or a redirect to the step it is at. */
   async function atStep(req: Request, res: Response, step: EnrolmentState['step']): Promise<EnrolmentState | null> {
@@ -45,7 +45,7 @@ export function staffEnrolRoutes(ctx: AppContext): Router {
   }
 
   const renderRecovery = (res: Response, state: EnrolmentState, status = 200, form?: FormErrors) =>
-    res.status(status).render('staff/enrol-recovery', {
+    res.status(status).render('enrol-recovery', {
       layout: 'staff',
       titleKey: 'staff.enrol.recoveryTitle',
       recoveryKey: revealRecoveryKey(state),
@@ -68,7 +68,7 @@ export function staffEnrolRoutes(ctx: AppContext): Router {
 
   const renderTotp = async (req: Request, res: Response, state: EnrolmentState, status = 200, form?: FormErrors) => {
     const provisioning = await totpProvisioning(state, t(req.locale, 'staff.enrol.qrLabel'));
-    res.status(status).render('staff/enrol-totp', { layout: 'staff', titleKey: 'staff.enrol.totpTitle', ...provisioning, ...form });
+    res.status(status).render('enrol-totp', { layout: 'staff', titleKey: 'staff.enrol.totpTitle', ...provisioning, ...form });
   };
 
   router.get('/staff/enrol/totp', async (req, res) => {
@@ -88,7 +88,7 @@ export function staffEnrolRoutes(ctx: AppContext): Router {
   });
 
   const renderPassword = (res: Response, token: string, invite: { username: string; role: string; isCustodian: boolean }, status = 200, form?: FormErrors) =>
-    res.status(status).render('staff/enrol-password', {
+    res.status(status).render('enrol-password', {
       layout: 'staff',
       titleKey: 'staff.enrol.passwordTitle',
       token,

@@ -1,11 +1,11 @@
 import type { Request, RequestHandler, Response } from 'express';
-import type { AppContext } from '../context.js';
-import type { Config } from '../config.js';
-import { cookieName, cookieOptions } from '../http/cookies.js';
-import { ForbiddenError } from '../http/errors.js';
-import { authenticateStaff, type StaffPrincipal } from './auth.js';
+import type { AppContext } from '../core/context.js';
+import type { Config } from '../core/config.js';
+import { cookieName, cookieOptions } from '../web/cookies.js';
+import { ForbiddenError } from '../core/errors.js';
+import { authenticateStaff, type StaffPrincipal } from '../core/accounts/auth.js';
 
-export type { StaffPrincipal } from './auth.js';
+export type { StaffPrincipal } from '../core/accounts/auth.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -20,15 +20,15 @@ declare module 'express-serve-static-core' {
  * the server enforces the idle and absolute limits either way.
  */
 export function setStaffCookie(res: Response, config: Config, value: string): void {
-  res.cookie(cookieName(config, 'staff'), value, cookieOptions(config, { sameSite: 'strict' }));
+  res.cookie(cookieName(config.staff, 'staff'), value, cookieOptions(config.staff, { sameSite: 'strict' }));
 }
 
 export function clearStaffCookie(res: Response, config: Config): void {
-  res.clearCookie(cookieName(config, 'staff'), cookieOptions(config, { sameSite: 'strict' }));
+  res.clearCookie(cookieName(config.staff, 'staff'), cookieOptions(config.staff, { sameSite: 'strict' }));
 }
 
 export function staffCookie(req: Request, config: Config): unknown {
-  return req.cookies?.[cookieName(config, 'staff')];
+  return req.cookies?.[cookieName(config.staff, 'staff')];
 }
 
 /**

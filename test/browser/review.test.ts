@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { generateBoxKeyPair, openBundle } from '../../server/crypto/index.js';
-import { insertAuthority } from '../../server/referral/repository.js';
+import { generateBoxKeyPair, openBundle } from '../../server/core/crypto/index.js';
+import { insertAuthority } from '../../server/core/referral/repository.js';
 import { MODES } from './support/chromium.js';
 import { useBrowserSuite } from './support/suite.js';
 import { zh } from './support/text.js';

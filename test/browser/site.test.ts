@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LOCALES_DIR } from '../../server/i18n/index.js';
+import { LOCALES_DIR } from '../../server/core/i18n/index.js';
 import { MODES } from './support/chromium.js';
 import { useBrowserSuite } from './support/suite.js';
 

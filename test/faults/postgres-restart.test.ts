@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { WebSession } from './support/web-session.js';
-import { t } from '../../server/i18n/index.js';
+import { t } from '../../server/core/i18n/index.js';
 
 const enabled = requirePostgres('PostgreSQL restart under load');
 
@@ -23,7 +23,7 @@ beforeAll(async () => {
   // A reviewer is enrolled first: a report nobody could read is refused.
   const link = /\S+\/staff\/enrol\/\S+/.exec(await cli(env, ['staff:create', '--username', 'restart-reviewer', '--role', 'reviewer']))?.[0];
   server = await spawnServer(env);
-  await enrolStaff(server.baseUrl, link!, 'restart-reviewer', 'harbour pebble lantern 4417');
+  await enrolStaff(server.staffBaseUrl, link!, 'restart-reviewer', 'harbour pebble lantern 4417');
 });
 afterAll(async () => {
   await server?.stop();

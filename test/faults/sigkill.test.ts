@@ -28,7 +28,7 @@ beforeAll(async () => {
   const out = await cli(env, ['staff:create', '--username', 'kill-reviewer', '--role', 'reviewer']);
   const link = /\S+\/staff\/enrol\/\S+/.exec(out)?.[0];
   server = await spawnServer(env);
-  await enrolStaff(server.baseUrl, link!, 'kill-reviewer', 'pebble harbour lantern 8841');
+  await enrolStaff(server.staffBaseUrl, link!, 'kill-reviewer', 'pebble harbour lantern 8841');
 });
 afterAll(async () => {
   await server?.stop();

@@ -3,16 +3,20 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Express } from 'express';
-import { loadConfig, type Config } from '../../server/config.js';
-import { createLogger } from '../../server/http/logging.js';
-import { createApp } from '../../server/app.js';
-import type { AppContext } from '../../server/context.js';
+import { loadConfig, type Config } from '../../server/core/config.js';
+import { createLogger } from '../../server/core/logger.js';
+import { createPublicApp } from '../../server/public/app.js';
+import { createStaffApp } from '../../server/staff/app.js';
+import type { AppContext } from '../../server/core/context.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
-import { cryptoReady, formatKdfCost, Kdf } from '../../server/crypto/index.js';
-import { ensureInstallation } from '../../server/installation/repository.js';
+import { cryptoReady, formatKdfCost, Kdf } from '../../server/core/crypto/index.js';
+import { ensureInstallation } from '../../server/core/installation/repository.js';
 
 export type TestApp = {
-  app: Express;
+  /** The public reporting site, as server/main.ts serves it on PORT. */
+  publicApp: Express;
+  /** The staff workspace, as server/main.ts serves it on STAFF_PORT. */
+  staffApp: Express;
   ctx: AppContext;
   config: Config;
   database: TestDatabase;
@@ -48,6 +52,5 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   const database = await createTestDatabase();
   await ensureInstallation(database.db, formatKdfCost(config.argon2), config.secrets.receiptPepper);
   const ctx: AppContext = { config, database, logger, kdf: new Kdf(config.argon2) };
-  const app = createApp(ctx);
-  return { app, ctx, config, database, logs, close: () => database.drop() };
+  return { publicApp: createPublicApp(ctx), staffApp: createStaffApp(ctx), ctx, config, database, logs, close: () => database.drop() };
 }

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openPglite, openPostgres, type Database } from '../../server/db/index.js';
-import { migrateToLatest } from '../../server/db/migrator.js';
-import { cryptoReady } from '../../server/crypto/index.js';
+import { openPglite, openPostgres, type Database } from '../../server/core/db/index.js';
+import { migrateToLatest } from '../../server/core/db/migrator.js';
+import { cryptoReady } from '../../server/core/crypto/index.js';
 
 export type TestDatabase = Database & { readonly name: string; drop(): Promise<void> };
 

@@ -2,8 +2,8 @@ import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
 import type { TestApp } from './app.js';
 import { fetchCsrf } from './forms.js';
-import { createInvite, createOrganisation, createOutlet } from '../../server/organisations/service.js';
-import { findOrganisationByName } from '../../server/organisations/repository.js';
+import { createInvite, createOrganisation, createOutlet } from '../../server/core/organisations/service.js';
+import { findOrganisationByName } from '../../server/core/organisations/repository.js';
 
 export type TestEmployee = {
   readonly id: string;
@@ -55,7 +55,7 @@ export async function createEmployee(
     phone: opts.phone ?? uniquePhone(),
     password: opts.password ?? 'parcel rain window 73',
   };
-  const agent = request.agent(t.app);
+  const agent = request.agent(t.publicApp);
   const csrf = await fetchCsrf(agent, '/employee/join');
   const res = await agent
     .post('/employee/join')
@@ -68,7 +68,7 @@ export async function createEmployee(
 
 /** A new agent signed in through /employee/login. */
 export async function loginEmployee(t: TestApp, e: Pick<TestEmployee, 'phone' | 'password'>): Promise<TestAgent> {
-  const agent = request.agent(t.app);
+  const agent = request.agent(t.publicApp);
   const csrf = await fetchCsrf(agent, '/employee/login');
   const res = await agent.post('/employee/login').type('form').send({ _csrf: csrf, phone: e.phone, password: e.password });
   if (res.status !== 303) throw new Error(`login failed with ${res.status}`);

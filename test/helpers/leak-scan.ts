@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../../server/db/schema.js';
+import type { DB } from '../../server/core/db/schema.js';
 
 /** One row of one table, rendered as searchable text. */
 export type DumpedRow = { readonly table: string; readonly text: string };

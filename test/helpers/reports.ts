@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type TestAgent from 'supertest/lib/agent.js';
 import type { TestApp } from './app.js';
 import { csrfTokenFrom } from './forms.js';
-import { generateBoxKeyPair, type BoxKeyPair } from '../../server/crypto/index.js';
-import { submitReport, type SubmitReportInput, type SubmittedReport } from '../../server/reports/service.js';
+import { generateBoxKeyPair, type BoxKeyPair } from '../../server/core/crypto/index.js';
+import { submitReport, type SubmitReportInput, type SubmittedReport } from '../../server/core/reports/service.js';
 import { decodeEntities } from './html.js';
 
 export type TestStaff = BoxKeyPair & { id: string; username: string; isCustodian: boolean };

@@ -4,13 +4,13 @@ import type TestAgent from 'supertest/lib/agent.js';
 import { Secret, TOTP } from 'otpauth';
 import type { TestApp } from './app.js';
 import { csrfTokenFrom } from './forms.js';
-import { newToken } from '../../server/crypto/index.js';
-import { createStaffAccount } from '../../server/staff/service.js';
-import { chooseEnrolmentPassword, confirmRecoveryKeyStored, confirmTotpEnrolment, loadEnrolment, revealRecoveryKey } from '../../server/staff/enrolment.js';
-import { openTotpSecret, unlockWithPassword } from '../../server/staff/credentials.js';
-import { cookieName } from '../../server/http/cookies.js';
-import { createSession, destroySession } from '../../server/sessions/store.js';
-import { findStaffById } from '../../server/staff/repository.js';
+import { newToken } from '../../server/core/crypto/index.js';
+import { createStaffAccount } from '../../server/core/accounts/service.js';
+import { chooseEnrolmentPassword, confirmRecoveryKeyStored, confirmTotpEnrolment, loadEnrolment, revealRecoveryKey } from '../../server/core/accounts/enrolment.js';
+import { openTotpSecret, unlockWithPassword } from '../../server/core/accounts/credentials.js';
+import { cookieName } from '../../server/web/cookies.js';
+import { createSession, destroySession } from '../../server/core/sessions/store.js';
+import { findStaffById } from '../../server/core/accounts/repository.js';
 
 export type TestStaff = {
   readonly id: string;
@@ -122,7 +122,7 @@ export async function createStaff(
 
 /** Signs in over HTTP (GET the form, POST username + password + a fresh TOTP code) and returns the agent. */
 export async function loginStaff(t: TestApp, staff: TestStaff): Promise<TestAgent> {
-  const agent = request.agent(t.app);
+  const agent = request.agent(t.staffApp);
   const page = await agent.get('/staff/login');
   const res = await agent
     .post('/staff/login')
@@ -134,7 +134,7 @@ export async function loginStaff(t: TestApp, staff: TestStaff): Promise<TestAgen
 
 /** The raw staff cookie header for a session cookie value (for requests outside an agent). */
 export function staffCookieHeader(t: TestApp, value: string): string {
-  return cookieFrom(cookieName(t.config, 'staff'), value);
+  return cookieFrom(cookieName(t.config.staff, 'staff'), value);
 }
 
 /**
@@ -161,7 +161,8 @@ export async function postForm(
 ): Promise<Response> {
   const staff = opts.staffCookie ? [`pg_staff=${opts.staffCookie}`] : [];
   const form = await request(app).get(page).set(opts.headers ?? {}).set('Cookie', staff.join('; '));
-  const csrf = ([] as string[]).concat(form.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]!).filter((c) => c.startsWith('pg_csrf='));
+  // Whichever CSRF cookie this app sets (pg_csrf on the public app, pg_staff_csrf on the staff app).
+  const csrf = ([] as string[]).concat(form.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]!).filter((c) => /^pg_(staff_)?csrf=/.test(c));
   return request(app)
     .post(action)
     .set(opts.headers ?? {})

@@ -96,7 +96,11 @@ beforeAll(async () => {
     custodian: await signedIn(t, { custodian: true }),
     creator: await signedIn(t),
   };
-  employeeAgent = (await createEmployee(t)).agent;
+  // A signed-in employee who finds the staff address: their public-site cookies travel to the staff
+  // app (browsers do not separate cookies by port), and must count for nothing there.
+  const employee = await createEmployee(t);
+  const cookies = (await employee.agent.get('/employee')).request.cookies as unknown as string;
+  employeeAgent = request.agent(t.staffApp).set('Cookie', cookies);
 }, 180_000);
 afterAll(async () => {
   await t.close();
@@ -128,7 +132,7 @@ async function freshCase(needs: Spec['needs'] = []): Promise<Fixture> {
 
 function agentFor(role: Role): TestAgent {
   if (role === 'employee') return employeeAgent;
-  if (role === 'anonymous') return request.agent(t.app);
+  if (role === 'anonymous') return request.agent(t.staffApp);
   return people[role].agent;
 }
 
@@ -158,8 +162,8 @@ describe('authorisation matrix', () => {
   });
 
   it('covers every route the workspace mounts', async () => {
-    const { createApp } = await import('../../server/app.js');
-    const app = createApp(t.ctx) as unknown as { router: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] } };
+    const { createStaffApp } = await import('../../server/staff/app.js');
+    const app = createStaffApp(t.ctx) as unknown as { router: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] } };
     const mounted = new Set<string>();
     const walk = (stack: { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: unknown[] } }[]) => {
       for (const layer of stack) {

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import express from 'express';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { setupViews } from '../../server/http/views.js';
-import { errorHandler } from '../../server/http/errors.js';
-import { localeMiddleware } from '../../server/http/locale.js';
+import { setupViews } from '../../server/web/views.js';
+import { errorHandler } from '../../server/web/errors.js';
+import { localeMiddleware } from '../../server/web/locale.js';
 import cookieParser from 'cookie-parser';
 
 let t: TestApp;
@@ -24,7 +24,7 @@ function csrfCookie(setCookie: string[] | string | undefined): string {
 
 describe('security headers', () => {
   it.each(['/', '/healthz', '/no-such-page', '/lang/en?next=/', '/static/css/app.css'])('are set on %s', async (path) => {
-    const res = await request(t.app).get(path);
+    const res = await request(t.publicApp).get(path);
     const csp = res.headers['content-security-policy'];
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("script-src 'self'");
@@ -44,12 +44,12 @@ describe('security headers', () => {
   });
 
   it.each(['/', '/healthz', '/no-such-page'])('dynamic page %s is never cached', async (path) => {
-    const res = await request(t.app).get(path);
+    const res = await request(t.publicApp).get(path);
     expect(res.headers['cache-control']).toBe('no-store');
   });
 
   it('pages have no inline scripts or styles (the CSP would block them)', async () => {
-    const res = await request(t.app).get('/');
+    const res = await request(t.publicApp).get('/');
     expect(res.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/i);
     expect(res.text).not.toMatch(/<style/i);
     expect(res.text).not.toMatch(/\sstyle="/i);
@@ -57,7 +57,7 @@ describe('security headers', () => {
   });
 
   it('cookies are HttpOnly and SameSite, without Secure on plain http', async () => {
-    const res = await request(t.app).get('/');
+    const res = await request(t.publicApp).get('/');
     const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('pg_csrf='));
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Strict/);
@@ -69,7 +69,7 @@ describe('https deployment', () => {
   it('uses __Host- cookies with Secure and sends HSTS', async () => {
     const https = await createTestApp({ PUBLIC_URL: 'https://tips.example.cn' });
     try {
-      const res = await request(https.app).get('/');
+      const res = await request(https.publicApp).get('/');
       const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('__Host-pg_csrf='));
       expect(cookie).toMatch(/Secure/);
       expect(cookie).toMatch(/Path=\//);
@@ -83,7 +83,7 @@ describe('https deployment', () => {
 
 describe('landing page', () => {
   it('is in Simplified Chinese by default and lists the taxonomy and the emergency numbers', async () => {
-    const res = await request(t.app).get('/');
+    const res = await request(t.publicApp).get('/');
     expect(res.status).toBe(200);
     expect(res.text).toContain('<html lang="zh-Hans">');
     expect(res.text).toContain('寄递卫士');
@@ -96,14 +96,14 @@ describe('landing page', () => {
   });
 
   it('is in English when the browser prefers English', async () => {
-    const res = await request(t.app).get('/').set('Accept-Language', 'en-GB,en;q=0.9,zh;q=0.5');
+    const res = await request(t.publicApp).get('/').set('Accept-Language', 'en-GB,en;q=0.9,zh;q=0.5');
     expect(res.text).toContain('<html lang="en">');
     expect(res.text).toContain('Suspected espionage equipment');
     expect(res.text).not.toMatch(/taxonomy\.|landing\.|common\./);
   });
 
   it('the language switch sets a cookie that wins over Accept-Language and redirects only locally', async () => {
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     const switched = await agent.get('/lang/en?next=%2Freport');
     expect(switched.status).toBe(303);
     expect(switched.headers.location).toBe('/report');
@@ -111,26 +111,26 @@ describe('landing page', () => {
     expect(page.text).toContain('<html lang="en">');
 
     for (const next of ['//evil.example', 'https://evil.example', '/\\evil.example', 'javascript:alert(1)']) {
-      const res = await request(t.app).get(`/lang/zh-CN?next=${encodeURIComponent(next)}`);
+      const res = await request(t.publicApp).get(`/lang/zh-CN?next=${encodeURIComponent(next)}`);
       expect(res.headers.location).toBe('/');
     }
-    const unknown = await request(t.app).get('/lang/fr');
+    const unknown = await request(t.publicApp).get('/lang/fr');
     expect(unknown.headers['set-cookie']?.toString() ?? '').not.toContain('pg_lang=');
   });
 });
 
 describe('CSRF', () => {
   it('refuses a POST without a token with a translated page', async () => {
-    const zh = await request(t.app).post('/').type('form').send({ a: '1' });
+    const zh = await request(t.publicApp).post('/').type('form').send({ a: '1' });
     expect(zh.status).toBe(403);
     expect(zh.text).toContain('表单已过期');
-    const en = await request(t.app).post('/').set('Accept-Language', 'en').type('form').send({ a: '1' });
+    const en = await request(t.publicApp).post('/').set('Accept-Language', 'en').type('form').send({ a: '1' });
     expect(en.status).toBe(403);
     expect(en.text).toContain('The form has expired');
   });
 
   it('refuses a token that does not match the cookie, and accepts the matching pair', async () => {
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     const page = await agent.get('/');
     const token = csrfCookie(page.headers['set-cookie']);
     const forged = await agent.post('/').type('form').send({ _csrf: token.replace(/^./, (c) => (c === 'a' ? 'b' : 'a')) });
@@ -142,26 +142,26 @@ describe('CSRF', () => {
 
 describe('error pages', () => {
   it('an unknown URL gets a translated 404', async () => {
-    const zh = await request(t.app).get('/definitely/not/here');
+    const zh = await request(t.publicApp).get('/definitely/not/here');
     expect(zh.status).toBe(404);
     expect(zh.text).toContain('页面不存在');
-    const en = await request(t.app).get('/definitely/not/here').set('Accept-Language', 'en');
+    const en = await request(t.publicApp).get('/definitely/not/here').set('Accept-Language', 'en');
     expect(en.text).toContain('Page not found');
   });
 
   it('an unexpected error renders a translated 500 without the stack or the message', async () => {
     const logs: string[] = [];
-    const { createLogger } = await import('../../server/http/logging.js');
+    const { createLogger } = await import('../../server/core/logger.js');
     const { Writable } = await import('node:stream');
     const logger = createLogger('info', new Writable({ write(c, _e, d) { logs.push(String(c)); d(); } }));
     const app = express();
-    setupViews(app, false);
+    setupViews(app, 'public', false);
     app.use(cookieParser());
-    app.use(localeMiddleware(t.config));
+    app.use(localeMiddleware(t.config.public, '/lang'));
     app.get('/boom', () => {
       throw new Error('internal detail "CANARY-VALUE" at server/secret.ts');
     });
-    app.use(errorHandler(logger));
+    app.use(errorHandler(logger, 'public'));
     const res = await request(app).get('/boom');
     expect(res.status).toBe(500);
     expect(res.text).toContain('出错了');
@@ -173,21 +173,21 @@ describe('error pages', () => {
   });
 
   it('falls back to plain text when the error template itself fails', async () => {
-    const { createLogger } = await import('../../server/http/logging.js');
+    const { createLogger } = await import('../../server/core/logger.js');
     const app = express();
     app.set('view engine', 'hbs');
     app.engine('hbs', (_p, _o, cb) => cb(new Error('template broken')));
     app.get('/boom', () => {
       throw new Error('x');
     });
-    app.use(errorHandler(createLogger('silent')));
+    app.use(errorHandler(createLogger('silent'), 'public'));
     const res = await request(app).get('/boom');
     expect(res.status).toBe(500);
     expect(res.text).toContain('Something went wrong');
   });
 
   it('an oversized body gets a translated 413, not a crash', async () => {
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     const page = await agent.get('/');
     const token = csrfCookie(page.headers['set-cookie']);
     const res = await agent.post('/').type('form').send(`_csrf=${token}&x=${'a'.repeat(t.config.bodyLimitBytes + 10)}`);
@@ -199,11 +199,11 @@ describe('error pages', () => {
 describe('/healthz', () => {
   it('answers 200 after a database round trip, and 503 when the database is unreachable', async () => {
     const own = await createTestApp();
-    const ok = await request(own.app).get('/healthz');
+    const ok = await request(own.publicApp).get('/healthz');
     expect(ok.status).toBe(200);
     expect(ok.body).toEqual({ status: 'ok' });
     await own.database.close();
-    const down = await request(own.app).get('/healthz');
+    const down = await request(own.publicApp).get('/healthz');
     expect(down.status).toBe(503);
     expect(down.body).toEqual({ status: 'unavailable' });
     await own.close().catch(() => {});

@@ -5,9 +5,9 @@ import type { TestApp } from '../helpers/app.js';
 import { createStaff, loginStaff, type TestStaff } from '../helpers/staff.js';
 import { submitTestReport } from '../helpers/reports.js';
 import { csrfTokenFrom } from '../helpers/forms.js';
-import { newSymmetricKey } from '../../server/crypto/index.js';
-import { stageUpload, type StagedFile } from '../../server/reports/attachments.js';
-import type { SubmitReportInput } from '../../server/reports/service.js';
+import { newSymmetricKey } from '../../server/core/crypto/index.js';
+import { stageUpload, type StagedFile } from '../../server/core/reports/attachments.js';
+import type { SubmitReportInput } from '../../server/core/reports/service.js';
 
 /**
  * Shared set-up for the reviewer-workspace tests: real staff accounts (enrolled through the staff
@@ -60,7 +60,7 @@ export async function auditEvents(t: TestApp, caseId: string): Promise<{ event: 
 /** A reporter signed in at /followup with their receipt, as they would be in their own browser. */
 export async function reporterAgent(t: TestApp, receipt: string): Promise<TestAgent> {
   const { default: request } = await import('supertest');
-  const agent = request.agent(t.app);
+  const agent = request.agent(t.publicApp);
   const res = await post(agent, '/followup', '/followup', { receipt });
   if (res.status !== 303) throw new Error(`follow-up sign-in answered ${res.status}`);
   return agent;

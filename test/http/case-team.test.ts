@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { openReportKey } from '../../server/reports/keys.js';
-import { unlockWithPassword } from '../../server/staff/credentials.js';
-import { findStaffById } from '../../server/staff/repository.js';
+import { openReportKey } from '../../server/core/reports/keys.js';
+import { unlockWithPassword } from '../../server/core/accounts/credentials.js';
+import { findStaffById } from '../../server/core/accounts/repository.js';
 import { auditEvents, caseAction, fileReport, signedIn, type Actor } from './case-fixtures.js';
 
 let t: TestApp;

@@ -138,6 +138,6 @@ describe('attachments', () => {
     }
     expect((await reviewer.agent.get(`/staff/cases/${other.caseNumber}/files/${imageId}`)).status).toBe(404);
     expect((await reviewer.agent.get(`/staff/cases/${report.caseNumber}/files/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
-    expect((await request(t.app).get(`/staff/cases/${report.caseNumber}/files/${imageId}`)).status).toBe(303);
+    expect((await request(t.staffApp).get(`/staff/cases/${report.caseNumber}/files/${imageId}`)).status).toBe(303);
   });
 });

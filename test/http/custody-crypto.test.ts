@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { CryptoError, openJson, openSealedKey, unwrapKey } from '../../server/crypto/index.js';
-import type { BoxKeyPair } from '../../server/crypto/index.js';
+import { CryptoError, openJson, openSealedKey, unwrapKey } from '../../server/core/crypto/index.js';
+import type { BoxKeyPair } from '../../server/core/crypto/index.js';
 import { caseAction, fileReport, post, signedIn, type Actor } from './case-fixtures.js';
 
 /**

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createEmployee } from '../helpers/employees.js';
 import { auditEvents, fileReport, post, signedIn, type Actor } from './case-fixtures.js';
-import { findStaffById } from '../../server/staff/repository.js';
-import { unlockWithPassword } from '../../server/staff/credentials.js';
-import { openEmployeeIdentity } from '../../server/employees/keys.js';
+import { findStaffById } from '../../server/core/accounts/repository.js';
+import { unlockWithPassword } from '../../server/core/accounts/credentials.js';
+import { openEmployeeIdentity } from '../../server/core/employees/keys.js';
 
 /**
  * A custodian appointed after reports arrived holds none of their identity keys until an earlier

@@ -5,7 +5,7 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { csrfTokenFrom } from '../helpers/forms.js';
 import { createEmployee } from '../helpers/employees.js';
 import { createTestReviewer, decodeEntities, followupLogin, hiddenFields, postReportForm, receiptFrom, submitTestReport } from '../helpers/reports.js';
-import { openPostgres, type Database } from '../../server/db/index.js';
+import { openPostgres, type Database } from '../../server/core/db/index.js';
 
 /**
  * While the database cannot be reached, every form that carries typed text comes back with that
@@ -40,7 +40,7 @@ const textarea = (html: string, name: string) => decodeEntities(new RegExp(`<tex
 
 describe('the public report form while the database is unreachable', () => {
   it('re-renders every typed value with a translated notice, keeps staged files, and sends on retry', async () => {
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#345678' } }).png().toBuffer();
     const description = '过机发现申报为“五金配件”的包裹内有银白色金属锭，寄件人拒绝实名。';
     const fields = {
@@ -96,7 +96,7 @@ describe('the public report form while the database is unreachable', () => {
   });
 
   it('keeps the text when the database is gone before the form is even read (urlencoded, no files)', async () => {
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     const form = await agent.get('/report');
     useDatabase(unreachable);
     const res = await agent
@@ -112,7 +112,7 @@ describe('the public report form while the database is unreachable', () => {
 describe('follow-up and employee forms while the database is unreachable', () => {
   it('gives the reporter their reply and file note back, and the reply goes through afterwards', async () => {
     const { receipt } = await submitTestReport(t);
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     expect((await followupLogin(agent, receipt!)).status).toBe(303);
     const page = await agent.get('/followup');
     useDatabase(unreachable);

@@ -3,9 +3,9 @@ import request from 'supertest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { fetchCsrf } from '../helpers/forms.js';
 import { createEmployee, createInviteCode, loginEmployee, uniquePhone } from '../helpers/employees.js';
-import { createInvite, revokeInvite } from '../../server/organisations/service.js';
-import { generateBoxKeyPair, hmacSha256, blindIndex, utf8, normalisePhone } from '../../server/crypto/index.js';
-import { openEmployeeIdentity } from '../../server/employees/keys.js';
+import { createInvite, revokeInvite } from '../../server/core/organisations/service.js';
+import { generateBoxKeyPair, hmacSha256, blindIndex, utf8, normalisePhone } from '../../server/core/crypto/index.js';
+import { openEmployeeIdentity } from '../../server/core/employees/keys.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -18,7 +18,7 @@ afterAll(async () => {
 const PASSWORD = 'courier lantern maple 58';
 
 async function postJoin(fields: Record<string, string>) {
-  const agent = request.agent(t.app);
+  const agent = request.agent(t.publicApp);
   const csrf = await fetchCsrf(agent, '/employee/join');
   const res = await agent.post('/employee/join').type('form').send({ _csrf: csrf, ...fields });
   return { agent, res };
@@ -83,7 +83,7 @@ describe('joining with an invite code', () => {
   });
 
   it('validates every field and explains each problem in English too', async () => {
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     const csrf = await fetchCsrf(agent, '/employee/join');
     const res = await agent
       .post('/employee/join')
@@ -110,7 +110,7 @@ describe('joining with an invite code', () => {
   });
 
   it('never answers a mangled body with a server error', async () => {
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     const csrf = await fetchCsrf(agent, '/employee/join');
     const res = await agent.post('/employee/join').type('form').send(`_csrf=${csrf}&inviteCode=%00%ff&name[]=a&phone=${'9'.repeat(500)}`);
     expect(res.status).toBe(422);
@@ -167,7 +167,7 @@ describe('signing in and out', () => {
 
   it('employee pages redirect strangers to the sign-in page', async () => {
     for (const path of ['/employee', '/employee/account/password']) {
-      const res = await request(t.app).get(path);
+      const res = await request(t.publicApp).get(path);
       expect(res.status).toBe(303);
       expect(res.headers.location).toBe('/employee/login');
     }
@@ -176,7 +176,7 @@ describe('signing in and out', () => {
   it('gives one generic message for a wrong password and an unknown phone, keeping the phone typed', async () => {
     const e = await createEmployee(t);
     for (const attempt of [{ phone: e.phone, password: 'wrong password 123' }, { phone: uniquePhone(), password: e.password }]) {
-      const agent = request.agent(t.app);
+      const agent = request.agent(t.publicApp);
       const csrf = await fetchCsrf(agent, '/employee/login');
       const res = await agent.post('/employee/login').type('form').send({ _csrf: csrf, ...attempt });
       expect(res.status).toBe(401);
@@ -190,7 +190,7 @@ describe('signing in and out', () => {
 
   it('throttles one account after five failures, refusing even the right password', async () => {
     const e = await createEmployee(t);
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) {
       const csrf = await fetchCsrf(agent, '/employee/login');
@@ -198,7 +198,7 @@ describe('signing in and out', () => {
       statuses.push(res.status);
     }
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
-    const fresh = request.agent(t.app).set('X-Forwarded-For', '203.0.113.9');
+    const fresh = request.agent(t.publicApp).set('X-Forwarded-For', '203.0.113.9');
     const csrf = await fetchCsrf(fresh, '/employee/login');
     const right = await fresh.post('/employee/login').type('form').send({ _csrf: csrf, phone: e.phone, password: e.password });
     expect(right.status).toBe(429);

@@ -3,7 +3,7 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createEmployee, loginEmployee } from '../helpers/employees.js';
 import { createTestReviewer, submitTestReport, submitThroughForm } from '../helpers/reports.js';
 import { dumpDatabase } from '../helpers/leak-scan.js';
-import { hashToken } from '../../server/crypto/index.js';
+import { hashToken } from '../../server/core/crypto/index.js';
 
 let t: TestApp;
 beforeAll(async () => {

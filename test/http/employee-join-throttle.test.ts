@@ -3,7 +3,7 @@ import request from 'supertest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { fetchCsrf } from '../helpers/forms.js';
 import { createInviteCode, uniquePhone } from '../helpers/employees.js';
-import { JOIN_CLIENT_RULE } from '../../server/employees/service.js';
+import { JOIN_CLIENT_RULE } from '../../server/core/employees/service.js';
 
 // A file of its own: it spends this client's join budget, which would refuse later joins.
 let t: TestApp;
@@ -16,7 +16,7 @@ afterAll(async () => {
 
 describe('guessing invite codes', () => {
   it(`is cut off after ${JOIN_CLIENT_RULE.limit} refused codes, even for a good code, before any argon2id work`, async () => {
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     const password = 'meadow signal copper 88';
     const join = async (inviteCode: string) => {
       const _csrf = await fetchCsrf(agent, '/employee/join');

@@ -5,10 +5,10 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { csrfTokenFrom } from '../helpers/forms.js';
 import { createEmployee, createTestOutlet, type TestEmployee } from '../helpers/employees.js';
 import { createTestReviewer, postReportForm, type TestStaff } from '../helpers/reports.js';
-import { fromUtf8, openJson, openRecord } from '../../server/crypto/index.js';
-import { openReportKey } from '../../server/reports/keys.js';
-import { appendMessage, messageContext } from '../../server/reports/messages.js';
-import type { IdentityRecord, ReportPayload } from '../../server/reports/model.js';
+import { fromUtf8, openJson, openRecord } from '../../server/core/crypto/index.js';
+import { openReportKey } from '../../server/core/reports/keys.js';
+import { appendMessage, messageContext } from '../../server/core/reports/messages.js';
+import type { IdentityRecord, ReportPayload } from '../../server/core/reports/model.js';
 
 let t: TestApp;
 let custodian: TestStaff;
@@ -148,7 +148,7 @@ describe('the employee tip form', () => {
   it('strangers are sent to the sign-in page and nothing is filed', async () => {
     const before = await t.database.db.selectFrom('reports').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     const { default: request } = await import('supertest');
-    const res = await request(t.app).get('/employee/report');
+    const res = await request(t.publicApp).get('/employee/report');
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/employee/login');
     const after = await t.database.db.selectFrom('reports').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

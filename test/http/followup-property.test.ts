@@ -40,7 +40,7 @@ describe('POST /followup* with random and hostile input', () => {
     await fc.assert(
       fc.asyncProperty(path, fields, fc.boolean(), fc.boolean(), async (target, form, signIn, multipart) => {
         await t.database.db.deleteFrom('rate_limits').execute();
-        const agent = request.agent(t.app);
+        const agent = request.agent(t.publicApp);
         if (signIn) expect((await followupLogin(agent, receipt!)).status).toBe(303);
         const token = csrfTokenFrom((await agent.get('/followup')).text);
         let res;

@@ -4,13 +4,13 @@ import type TestAgent from 'supertest/lib/agent.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { csrfTokenFrom } from '../helpers/forms.js';
 import { createTestReviewer, followupLogin, hiddenFields, postReportForm, submitTestReport, type TestStaff } from '../helpers/reports.js';
-import { Kdf, openJson } from '../../server/crypto/index.js';
-import { createApp } from '../../server/app.js';
-import { openReportKey } from '../../server/reports/keys.js';
-import { appendMessage, listMessages, sealRewardNote } from '../../server/reports/messages.js';
-import { listReportAttachments } from '../../server/reports/attachments.js';
-import type { IdentityRecord } from '../../server/reports/model.js';
-import { timelineOf } from '../../server/followup/service.js';
+import { Kdf, openJson } from '../../server/core/crypto/index.js';
+import { createPublicApp } from '../../server/public/app.js';
+import { openReportKey } from '../../server/core/reports/keys.js';
+import { appendMessage, listMessages, sealRewardNote } from '../../server/core/reports/messages.js';
+import { listReportAttachments } from '../../server/core/reports/attachments.js';
+import type { IdentityRecord } from '../../server/core/reports/model.js';
+import { timelineOf } from '../../server/core/followup/service.js';
 
 let t: TestApp;
 let reviewer: TestStaff;
@@ -31,7 +31,7 @@ const clearLimits = () => t.database.db.deleteFrom('rate_limits').execute();
 async function signedIn(overrides = {}) {
   const report = await submitTestReport(t, overrides);
   await clearLimits(); // every test signs in from the same address
-  const agent = request.agent(t.app);
+  const agent = request.agent(t.publicApp);
   const login = await followupLogin(agent, report.receipt!);
   expect(login.status).toBe(303);
   return { ...report, agent };
@@ -46,7 +46,7 @@ async function statusPage(agent: TestAgent) {
 describe('receipt sign-in', () => {
   it('accepts the receipt with spaces or dashes, sets its own strict cookie and shows the status', async () => {
     const { receipt, caseNumber } = await submitTestReport(t);
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     const typed = `${receipt!.slice(0, 4)} ${receipt!.slice(4, 8)}-${receipt!.slice(8, 12)} ${receipt!.slice(12)}`;
     const login = await followupLogin(agent, typed);
     expect(login.status).toBe(303);
@@ -73,7 +73,7 @@ describe('receipt sign-in', () => {
     const wrong = receipt!.slice(0, 15) + ((Number(receipt!.at(-1)) + 1) % 10);
     const answers = [];
     for (const attempt of [wrong, '1234', 'not a receipt <script>', '']) {
-      const res = await followupLogin(request.agent(t.app), attempt);
+      const res = await followupLogin(request.agent(t.publicApp), attempt);
       expect(res.status).toBe(401);
       expect(res.headers['set-cookie']?.toString() ?? '').not.toContain('pg_followup=');
       answers.push(main(res.text).replace(/name="_csrf" value="[^"]+"/, ''));
@@ -92,7 +92,7 @@ describe('receipt sign-in', () => {
         return compute();
       }
     }
-    const app = createApp({ ...t.ctx, kdf: new CountingKdf(t.config.argon2) });
+    const app = createPublicApp({ ...t.ctx, kdf: new CountingKdf(t.config.argon2) });
     const agent = request.agent(app);
     for (let i = 0; i < 10; i++) expect((await followupLogin(agent, '0000 0000 0000 0000')).status).toBe(401);
     expect(calls).toBe(10);
@@ -109,7 +109,7 @@ describe('receipt sign-in', () => {
     const windowStart = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
     await t.database.db.insertInto('rate_limits').values({ bucket: 'followup-login-global', key: 'all', window_start: windowStart, hits: 3000 }).execute();
     const { receipt } = await submitTestReport(t);
-    const res = await followupLogin(request.agent(t.app), receipt!);
+    const res = await followupLogin(request.agent(t.publicApp), receipt!);
     expect(res.status).toBe(429);
     await clearLimits();
   });

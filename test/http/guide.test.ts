@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { CATEGORY_CODES, IMMEDIATE_DANGER_CODES } from '../../server/intake/taxonomy.js';
-import { LOCALES, loadCatalogue } from '../../server/i18n/index.js';
+import { CATEGORY_CODES, IMMEDIATE_DANGER_CODES } from '../../server/core/intake/taxonomy.js';
+import { LOCALES, loadCatalogue } from '../../server/core/i18n/index.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -14,7 +14,7 @@ afterAll(async () => {
 
 describe('/guide', () => {
   it('renders in Simplified Chinese without an account, covering the five counter situations and every category', async () => {
-    const res = await request(t.app).get('/guide');
+    const res = await request(t.publicApp).get('/guide');
     expect(res.status).toBe(200);
     expect(res.text).toContain('<html lang="zh-Hans">');
     for (const text of ['疑似间谍专用器材', '涉密文件资料走普通快递', '镓', '锗', '锑', '稀土', '外来物种入境', '拒绝实名', '立即拨打 110', '12339', '不要拆开']) {
@@ -26,7 +26,7 @@ describe('/guide', () => {
   });
 
   it('renders completely in English', async () => {
-    const res = await request(t.app).get('/guide').set('Accept-Language', 'en');
+    const res = await request(t.publicApp).get('/guide').set('Accept-Language', 'en');
     expect(res.status).toBe(200);
     expect(res.text).toContain('<html lang="en">');
     for (const text of ['Guide to suspicious parcels', 'Suspected espionage equipment', 'gallium', 'Alien species arriving', 'Call the police on 110 now', 'Do not open']) {
@@ -38,7 +38,7 @@ describe('/guide', () => {
   });
 
   it('marks the categories whose parcels can kill in transit with "call 110 now"', async () => {
-    const res = await request(t.app).get('/guide').set('Accept-Language', 'en');
+    const res = await request(t.publicApp).get('/guide').set('Accept-Language', 'en');
     for (const code of IMMEDIATE_DANGER_CODES) {
       const section = res.text.split(`id="category-${code}"`)[1]!.split('</h4>')[0]!;
       expect(section).toContain('Call 110 now');
@@ -61,7 +61,7 @@ describe('/guide', () => {
   });
 
   it('has no inline script or style and no outside resources', async () => {
-    const res = await request(t.app).get('/guide');
+    const res = await request(t.publicApp).get('/guide');
     expect(res.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/i);
     expect(res.text).not.toMatch(/\sstyle="/i);
     expect(res.text).not.toMatch(/https?:\/\/(?!www\.12339\.gov\.cn)/);

@@ -16,15 +16,15 @@ import { testConfig } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { csrfTokenFrom } from '../helpers/forms.js';
 import { createTestReviewer, followupLogin, hiddenFields, postReportForm, receiptFrom, type TestStaff } from '../helpers/reports.js';
-import { createLogger } from '../../server/http/logging.js';
-import { createApp } from '../../server/app.js';
-import { cryptoReady, formatKdfCost, Kdf } from '../../server/crypto/index.js';
-import { openPglite, type Database } from '../../server/db/index.js';
-import { migrateToLatest } from '../../server/db/migrator.js';
-import { ensureInstallation } from '../../server/installation/repository.js';
-import { openReportKey } from '../../server/reports/keys.js';
-import { listReportAttachments, streamAttachment } from '../../server/reports/attachments.js';
-import type { AppContext } from '../../server/context.js';
+import { createLogger } from '../../server/core/logger.js';
+import { createPublicApp } from '../../server/public/app.js';
+import { cryptoReady, formatKdfCost, Kdf } from '../../server/core/crypto/index.js';
+import { openPglite, type Database } from '../../server/core/db/index.js';
+import { migrateToLatest } from '../../server/core/db/migrator.js';
+import { ensureInstallation } from '../../server/core/installation/repository.js';
+import { openReportKey } from '../../server/core/reports/keys.js';
+import { listReportAttachments, streamAttachment } from '../../server/core/reports/attachments.js';
+import type { AppContext } from '../../server/core/context.js';
 import type { Express } from 'express';
 
 const tag = randomBytes(4).toString('hex').toUpperCase();
@@ -87,7 +87,7 @@ beforeAll(async () => {
   await ensureInstallation(database.db, formatKdfCost(config.argon2), config.secrets.receiptPepper);
   const logger = createLogger(config.logLevel, new Writable({ write: (chunk, _e, done) => (logs.push(String(chunk)), done()) }));
   ctx = { config, database, logger, kdf: new Kdf(config.argon2) };
-  app = createApp(ctx);
+  app = createPublicApp(ctx);
   reviewer = await createTestReviewer({ database, ctx, config, app, logs, close: async () => {} } as never, { custodian: true });
 });
 afterAll(async () => {

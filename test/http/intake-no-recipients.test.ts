@@ -21,7 +21,7 @@ const reportCount = async () => Number((await t.database.db.selectFrom('reports'
 const description = '快递站收到一箱标注“矿样”的包裹，寄件人拒绝开箱验视。';
 const textarea = (html: string) => decodeEntities(/<textarea[^>]*name="description"[^>]*>([\s\S]*?)<\/textarea>/.exec(html)?.[1] ?? '');
 
-async function send(agent = request.agent(t.app)) {
+async function send(agent = request.agent(t.publicApp)) {
   const form = await agent.get('/report');
   return postReportForm(agent, '/report', csrfTokenFrom(form.text), { categories: 'strategic_minerals', description, identity_choice: 'anonymous', action: 'send' });
 }

@@ -9,8 +9,8 @@ import request from 'supertest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { csrfTokenFrom } from '../helpers/forms.js';
 import { receiptFrom } from '../helpers/reports.js';
-import { REPORT_TEXT_FIELDS } from '../../server/intake/schema.js';
-import { CATEGORY_CODES } from '../../server/intake/taxonomy.js';
+import { REPORT_TEXT_FIELDS } from '../../server/core/intake/schema.js';
+import { CATEGORY_CODES } from '../../server/core/intake/taxonomy.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -68,7 +68,7 @@ function firstValue(v: string | string[] | undefined): string {
 
 describe('POST /report with random and hostile input', () => {
   it('never answers 5xx and always returns the typed description', async () => {
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     const token = csrfTokenFrom((await agent.get('/report')).text);
     await fc.assert(
       fc.asyncProperty(fieldsArb, fc.boolean(), async (fields, multipart) => {

@@ -4,10 +4,10 @@ import sharp from 'sharp';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { csrfTokenFrom } from '../helpers/forms.js';
 import { createTestReviewer, hiddenFields, postReportForm, receiptFrom, submitThroughForm, type TestStaff } from '../helpers/reports.js';
-import { openJson } from '../../server/crypto/index.js';
-import { openReportKey } from '../../server/reports/keys.js';
-import { listReportAttachments } from '../../server/reports/attachments.js';
-import type { ReportPayload } from '../../server/reports/model.js';
+import { openJson } from '../../server/core/crypto/index.js';
+import { openReportKey } from '../../server/core/reports/keys.js';
+import { listReportAttachments } from '../../server/core/reports/attachments.js';
+import type { ReportPayload } from '../../server/core/reports/model.js';
 
 let t: TestApp;
 let reviewer: TestStaff;
@@ -38,7 +38,7 @@ describe('GET /report', () => {
     ['zh-CN', '提交线索', '疑似间谍专用器材'],
     ['en', 'Report a clue', 'Suspected espionage equipment'],
   ])('renders the whole form in %s with every key translated', async (lang, title, category) => {
-    const res = await request(t.app).get('/report').set('Accept-Language', lang);
+    const res = await request(t.publicApp).get('/report').set('Accept-Language', lang);
     expect(res.status).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.text).toContain(title);
@@ -48,7 +48,7 @@ describe('GET /report', () => {
   });
 
   it('labels every input, puts _csrf first and explains identity choices before any identity field', async () => {
-    const res = await request(t.app).get('/report');
+    const res = await request(t.publicApp).get('/report');
     const html = main(res.text);
     const form = /<form[\s\S]*?<\/form>/.exec(html)![0];
     expect(form).toMatch(/^<form method="post" action="\/report" enctype="multipart\/form-data"[^>]*>\s*<input type="hidden" name="_csrf"/);
@@ -75,7 +75,7 @@ describe('GET /report', () => {
 
 describe('POST /report: the whole flow', () => {
   it('reviews, then seals and stores the report with its files, and shows the receipt once', async () => {
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     const png = await sharp({ create: { width: 10, height: 10, channels: 3, background: '#123456' } }).png().toBuffer();
     const before = await reportCount();
     const form = await agent.get('/report');
@@ -133,7 +133,7 @@ describe('POST /report: the whole flow', () => {
   });
 
   it('confirming the receipt leads to the thank-you page; not confirming explains instead', async () => {
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     const { page } = await submitThroughForm(agent, { categories: 'other', description: 'x' });
     const done = await agent.post('/report/done').type('form').send({ _csrf: csrfTokenFrom(page.text), written_down: 'yes' });
     expect(done.status).toBe(303);
@@ -147,7 +147,7 @@ describe('POST /report: the whole flow', () => {
   });
 
   it('accepts a direct send without the review step, and urlencoded bodies without files', async () => {
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     const form = await agent.get('/report');
     const res = await agent.post('/report').type('form').send({ _csrf: csrfTokenFrom(form.text), categories: 'drugs', description: '药丸藏在玩具里', action: 'send' });
     expect(res.status).toBe(200);
@@ -155,7 +155,7 @@ describe('POST /report: the whole flow', () => {
   });
 
   it('marks immediate danger critical and repeats the call-110 notice on the receipt page', async () => {
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     const { page } = await submitThroughForm(agent, { categories: 'explosives', description: '包裹有导线外露', immediate_danger: 'yes' });
     expect(page.text).toContain('tel:110');
     const row = await latestReport();
@@ -165,7 +165,7 @@ describe('POST /report: the whole flow', () => {
 
 describe('POST /report: identity', () => {
   it('discards identity fields when the reporter chose to stay anonymous', async () => {
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     await submitThroughForm(agent, { categories: 'other', description: 'anon', identity_choice: 'anonymous', identity_name: '不应保存', identity_phone: '13900000000' });
     const row = await latestReport();
     expect(row).toMatchObject({ identity_present: false, consent_level: 'none', identity_sealed: null });
@@ -177,7 +177,7 @@ describe('POST /report: identity', () => {
     ['confidential', 'confidential'],
     ['share_with_authorities', 'share_with_authorities'],
   ] as const)('seals identity under KI for the choice %s', async (choice, consent) => {
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     await submitThroughForm(agent, { categories: 'recruitment', description: '有人出钱买寄件人信息', identity_choice: choice, identity_name: '王五', identity_phone: '13700000000', identity_id_number: '11010519491231002x' });
     const row = await latestReport();
     expect(row).toMatchObject({ identity_present: true, consent_level: consent });
@@ -187,7 +187,7 @@ describe('POST /report: identity', () => {
   });
 
   it('asks for a name when a non-anonymous choice is made without one', async () => {
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     const form = await agent.get('/report');
     const res = await postReportForm(agent, '/report', csrfTokenFrom(form.text), { categories: 'other', description: 'd', identity_choice: 'confidential', action: 'review' });
     expect(res.status).toBe(422);
@@ -199,7 +199,7 @@ describe('POST /report: identity', () => {
 
 describe('POST /report: nothing is lost', () => {
   it('re-renders every typed value and keeps uploaded files, which then go with the report', async () => {
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     const form = await agent.get('/report');
     const typed = {
       categories: ['wildlife', 'other'],
@@ -244,7 +244,7 @@ describe('POST /report: nothing is lost', () => {
   });
 
   it('drops a staged file whose remove box was ticked', async () => {
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     const form = await agent.get('/report');
     const first = await postReportForm(agent, '/report', csrfTokenFrom(form.text), { categories: 'other', description: '', action: 'review' }, [
       { name: 'drop.txt', body: Buffer.from('drop'), type: 'text/plain' },
@@ -258,7 +258,7 @@ describe('POST /report: nothing is lost', () => {
   });
 
   it('refuses files over the count limit by name, keeping the rest', async () => {
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     const form = await agent.get('/report');
     const files = Array.from({ length: 11 }, (_, i) => ({ name: `f${i}.txt`, body: Buffer.from(`file ${i}`), type: 'text/plain' }));
     const res = await postReportForm(agent, '/report', csrfTokenFrom(form.text), { categories: 'other', description: 'many', action: 'review' }, files);
@@ -268,7 +268,7 @@ describe('POST /report: nothing is lost', () => {
   });
 
   it('re-renders an edit from the review page with the values, without errors', async () => {
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     const form = await agent.get('/report');
     const res = await postReportForm(agent, '/report', csrfTokenFrom(form.text), { categories: 'tobacco', description: '整箱香烟申报为茶叶', action: 'edit' });
     expect(res.status).toBe(200);
@@ -277,7 +277,7 @@ describe('POST /report: nothing is lost', () => {
   });
 
   it('treats a filled honeypot as a correctable error and stores nothing', async () => {
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     const before = await reportCount();
     const form = await agent.get('/report');
     const res = await postReportForm(agent, '/report', csrfTokenFrom(form.text), { categories: 'other', description: 'bot text', website: 'http://spam.example', action: 'send' });
@@ -291,7 +291,7 @@ describe('POST /report: nothing is lost', () => {
 
 describe('POST /report: abuse', () => {
   it('rejects a file sent before the CSRF token, and a form without one', async () => {
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     const count = async () => (await t.database.db.selectFrom('attachments').select('id').execute()).length;
     const before = await count();
     const form = await agent.get('/report');
@@ -305,7 +305,7 @@ describe('POST /report: abuse', () => {
   });
 
   it('over the hourly limit: a translated 429 page with the typed text kept', async () => {
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     await submitThroughForm(agent, { categories: 'other', description: 'first' });
     await t.database.db.updateTable('rate_limits').set({ hits: 1000 }).where('bucket', '=', 'report-submit').execute();
     const form = await agent.get('/report');
@@ -330,7 +330,7 @@ describe('POST /report: abuse', () => {
 describe('POST /report: staged storage per address', () => {
   it('refuses files by name once an address has uploaded too many this hour', async () => {
     await t.database.db.deleteFrom('rate_limits').execute();
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     const form = await agent.get('/report');
     await t.database.db.updateTable('rate_limits').set({ hits: 0 }).execute();
     const first = await postReportForm(agent, '/report', csrfTokenFrom(form.text), { categories: 'other', description: '', action: 'review' }, [{ name: 'one.txt', body: Buffer.from('1'), type: 'text/plain' }]);

@@ -21,7 +21,7 @@ describe('request logs', () => {
       header: 'CANARY-HEADER-aa01',
     };
     const forwardedFor = '203.0.113.77';
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.publicApp);
     await agent.get(`/?q=${canaries.query}`).set('Cookie', `pg_followup=${canaries.cookie}`).set('X-Forwarded-For', forwardedFor).set('User-Agent', canaries.header);
     await agent.get(`/${canaries.path}/${canaries.receipt}`).set('X-Forwarded-For', forwardedFor);
     await agent.post('/').type('form').set('X-Forwarded-For', forwardedFor).send({ description: canaries.body, receipt: canaries.receipt });

@@ -17,7 +17,7 @@ afterAll(async () => {
 const cli = (...argv: string[]) => runCli(t, ...argv);
 
 async function join(code: string) {
-  const agent = request.agent(t.app);
+  const agent = request.agent(t.publicApp);
   const csrf = await fetchCsrf(agent, '/employee/join');
   const password = 'quiet orchard ladder 42';
   return agent.post('/employee/join').type('form').send({

@@ -32,7 +32,7 @@ describe('admin only', () => {
     const outlet = await createTestOutlet(t);
     for (const path of ['/staff/admin/orgs', `/staff/admin/orgs/outlets/${outlet.id}`]) {
       expect((await reviewer.get(path)).status).toBe(403);
-      const anonymous = await request(t.app).get(path);
+      const anonymous = await request(t.staffApp).get(path);
       expect(anonymous.status).toBe(303);
       expect(anonymous.headers.location).toBe('/staff/login');
     }

@@ -7,8 +7,8 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { runCli } from '../helpers/cli.js';
 import { csrfTokenFrom } from '../helpers/forms.js';
 import { auditEvents, fileReport, pngBytes, post, signedIn, stagedFile, type Actor } from './case-fixtures.js';
-import { CryptoError, fromUtf8, openBundle, publicKeyFromPrivate, type BoxKeyPair } from '../../server/crypto/index.js';
-import { parseEscrowKeyFile } from '../../server/escrow/service.js';
+import { CryptoError, fromUtf8, openBundle, publicKeyFromPrivate, type BoxKeyPair } from '../../server/core/crypto/index.js';
+import { parseEscrowKeyFile } from '../../server/core/escrow/service.js';
 
 /**
  * A referral exported for a receiving body with a public key on file: the body creates its key

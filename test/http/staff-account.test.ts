@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createStaff, nextTotpCode, postForm, signIn, staffCookieHeader, staffSession, type TestStaff } from '../helpers/staff.js';
-import { CryptoError, formatRecoveryKey, newRecoveryKey, newSymmetricKey, openSealedKey, parseRecoveryKey, sealKeyTo, unwrapKey } from '../../server/crypto/index.js';
-import { authenticateStaff } from '../../server/staff/auth.js';
-import { unlockWithPassword } from '../../server/staff/credentials.js';
-import { findStaffById } from '../../server/staff/repository.js';
-import { deactivateStaff } from '../../server/staff/service.js';
-import { createSession } from '../../server/sessions/store.js';
+import { CryptoError, formatRecoveryKey, newRecoveryKey, newSymmetricKey, openSealedKey, parseRecoveryKey, sealKeyTo, unwrapKey } from '../../server/core/crypto/index.js';
+import { authenticateStaff } from '../../server/core/accounts/auth.js';
+import { unlockWithPassword } from '../../server/core/accounts/credentials.js';
+import { findStaffById } from '../../server/core/accounts/repository.js';
+import { deactivateStaff } from '../../server/core/accounts/service.js';
+import { createSession } from '../../server/core/sessions/store.js';
 
 let t: TestApp;
 let admin: TestStaff;
@@ -27,7 +27,7 @@ async function auditOf(event: string, subjectId: string) {
 }
 
 async function isSignedIn(cookie: string): Promise<boolean> {
-  const res = await request(t.app).get('/staff/account/password').set('Cookie', staffCookieHeader(t, cookie));
+  const res = await request(t.staffApp).get('/staff/account/password').set('Cookie', staffCookieHeader(t, cookie));
   return res.status === 200;
 }
 
@@ -40,14 +40,14 @@ describe('password change', () => {
     const saltBefore = (await findStaffById(db(), staff.id))!.kek_salt!;
     const page = '/staff/account/password';
 
-    const wrong = await postForm(t.app, page, page, { currentPassword: 'not my password', newPassword: NEW_PASSWORD, newPasswordConfirm: NEW_PASSWORD, code: '000000' }, { staffCookie: here });
+    const wrong = await postForm(t.staffApp, page, page, { currentPassword: 'not my password', newPassword: NEW_PASSWORD, newPasswordConfirm: NEW_PASSWORD, code: '000000' }, { staffCookie: here });
     expect(wrong.status).toBe(401);
     expect(wrong.text).toContain('当前密码或验证码不正确');
-    const weak = await postForm(t.app, page, page, { currentPassword: staff.password, newPassword: 'iloveyou2024', newPasswordConfirm: 'iloveyou2024', code: '000000' }, { staffCookie: here });
+    const weak = await postForm(t.staffApp, page, page, { currentPassword: staff.password, newPassword: 'iloveyou2024', newPasswordConfirm: 'iloveyou2024', code: '000000' }, { staffCookie: here });
     expect(weak.status).toBe(400);
     expect(weak.text).toContain('这个密码太常见');
 
-    const done = await postForm(t.app, page, page, { currentPassword: staff.password, newPassword: NEW_PASSWORD, newPasswordConfirm: NEW_PASSWORD, code: await nextTotpCode(staff) }, { staffCookie: here });
+    const done = await postForm(t.staffApp, page, page, { currentPassword: staff.password, newPassword: NEW_PASSWORD, newPasswordConfirm: NEW_PASSWORD, code: await nextTotpCode(staff) }, { staffCookie: here });
     expect(done.status).toBe(200);
     expect(done.text).toContain('密码已修改');
     const fresh = /pg_staff=([^;]+)/.exec(String(done.headers['set-cookie']))![1]!;
@@ -63,16 +63,16 @@ describe('password change', () => {
     const viaSession = (await authenticateStaff({ db: db() }, fresh))!;
     expect(openSealedKey(grantBefore, viaSession)).toHaveLength(32);
 
-    const oldLogin = await signIn(t.app, { username: staff.username, password: staff.password, code: '000000' });
+    const oldLogin = await signIn(t.staffApp, { username: staff.username, password: staff.password, code: '000000' });
     expect(oldLogin.res.status).toBe(401);
-    const newLogin = await signIn(t.app, { username: staff.username, password: NEW_PASSWORD, code: await nextTotpCode(staff) });
+    const newLogin = await signIn(t.staffApp, { username: staff.username, password: NEW_PASSWORD, code: await nextTotpCode(staff) });
     expect(newLogin.res.status).toBe(303);
     expect(await auditOf('staff.password_changed', staff.id)).toEqual([{ actor_kind: 'staff', actor_id: staff.id, details: { sessionsEnded: 2 } }]);
   });
 });
 
 describe('recovery with the recovery key', () => {
-  const recover = (fields: Record<string, string>) => postForm(t.app, '/staff/recover', '/staff/recover', fields);
+  const recover = (fields: Record<string, string>) => postForm(t.staffApp, '/staff/recover', '/staff/recover', fields);
 
   it('sets a new password, issues a new recovery key, spends the old one and ends all sessions', async () => {
     const staff = await createStaff(t);
@@ -103,7 +103,7 @@ describe('recovery with the recovery key', () => {
     expect(openSealedKey(grant, { publicKey: staff.publicKey, privateKey })).toHaveLength(32);
     expect(await unlockWithPassword(t.ctx.kdf, row, staff.password)).toBeNull();
 
-    const login = await signIn(t.app, { username: staff.username, password: NEW_PASSWORD, code: await nextTotpCode(staff) });
+    const login = await signIn(t.staffApp, { username: staff.username, password: NEW_PASSWORD, code: await nextTotpCode(staff) });
     expect(login.res.status).toBe(303);
     const again = await recover({ ...base, recoveryKey: staff.recoveryKey, code: '000000' });
     expect(again.status).toBe(401);
@@ -122,37 +122,37 @@ describe('account administration', () => {
   it('creates an account with a working one-time link, and refuses bad or duplicate names', async () => {
     const cookie = await staffSession(t, admin);
     const page = '/staff/admin/staff';
-    const list = await request(t.app).get(page).set('Cookie', staffCookieHeader(t, cookie));
+    const list = await request(t.staffApp).get(page).set('Cookie', staffCookieHeader(t, cookie));
     expect(list.status).toBe(200);
     expect(list.text).toContain('admin.one');
     expect(list.text).not.toContain(`/staff/admin/staff/${admin.id}/deactivate`); // no button to remove oneself
 
-    const bad = await postForm(t.app, page, page, { username: 'x', role: 'reviewer' }, { staffCookie: cookie });
+    const bad = await postForm(t.staffApp, page, page, { username: 'x', role: 'reviewer' }, { staffCookie: cookie });
     expect(bad.status).toBe(400);
     expect(bad.text).toContain('用户名须为 3 至 32 个字符');
-    const custodianAdmin = await postForm(t.app, page, page, { username: 'new.admin', role: 'admin', custodian: 'yes' }, { staffCookie: cookie });
+    const custodianAdmin = await postForm(t.staffApp, page, page, { username: 'new.admin', role: 'admin', custodian: 'yes' }, { staffCookie: cookie });
     expect(custodianAdmin.status).toBe(400);
     expect(custodianAdmin.text).toContain('只有审核员可以担任身份保管人');
     expect(custodianAdmin.text).toContain('value="new.admin"');
 
-    const created = await postForm(t.app, page, page, { username: 'liu.yang', role: 'reviewer', custodian: 'yes' }, { staffCookie: cookie });
+    const created = await postForm(t.staffApp, page, page, { username: 'liu.yang', role: 'reviewer', custodian: 'yes' }, { staffCookie: cookie });
     expect(created.status).toBe(200);
     const url = /id="enrol-url"[^>]*value="([^"]+)"/.exec(created.text)![1]!;
-    expect((await request(t.app).get(new URL(url).pathname)).text).toContain('liu.yang');
+    expect((await request(t.staffApp).get(new URL(url).pathname)).text).toContain('liu.yang');
     const row = await db().selectFrom('staff').selectAll().where('username', '=', 'liu.yang').executeTakeFirstOrThrow();
     expect(row).toMatchObject({ role: 'reviewer', is_custodian: true, status: 'pending' });
     expect(await auditOf('staff.created', row.id)).toEqual([{ actor_kind: 'staff', actor_id: admin.id, details: { role: 'reviewer', custodian: true } }]);
 
-    const duplicate = await postForm(t.app, page, page, { username: 'LIU.YANG', role: 'reviewer' }, { staffCookie: cookie });
+    const duplicate = await postForm(t.staffApp, page, page, { username: 'LIU.YANG', role: 'reviewer' }, { staffCookie: cookie });
     expect(duplicate.status).toBe(409);
     expect(duplicate.text).toContain('该用户名已被使用');
 
     // A new link replaces the old one.
-    const reissued = await postForm(t.app, page, `/staff/admin/staff/${row.id}/enrol-link`, {}, { staffCookie: cookie });
+    const reissued = await postForm(t.staffApp, page, `/staff/admin/staff/${row.id}/enrol-link`, {}, { staffCookie: cookie });
     const newUrl = /id="enrol-url"[^>]*value="([^"]+)"/.exec(reissued.text)![1]!;
     expect(newUrl).not.toBe(url);
-    expect((await request(t.app).get(new URL(url).pathname)).status).toBe(404);
-    expect((await request(t.app).get(new URL(newUrl).pathname)).status).toBe(200);
+    expect((await request(t.staffApp).get(new URL(url).pathname)).status).toBe(404);
+    expect((await request(t.staffApp).get(new URL(newUrl).pathname)).status).toBe(200);
   });
 
   it('deactivation ends all of that user’s sessions at once, is audited, and blocks sign-in', async () => {
@@ -162,9 +162,9 @@ describe('account administration', () => {
     const laptop = await staffSession(t, victim);
     expect(await isSignedIn(phone)).toBe(true);
 
-    const confirm = await request(t.app).get(`/staff/admin/staff/${victim.id}/deactivate`).set('Cookie', staffCookieHeader(t, cookie));
+    const confirm = await request(t.staffApp).get(`/staff/admin/staff/${victim.id}/deactivate`).set('Cookie', staffCookieHeader(t, cookie));
     expect(confirm.text).toContain(victim.username);
-    const res = await postForm(t.app, `/staff/admin/staff/${victim.id}/deactivate`, `/staff/admin/staff/${victim.id}/deactivate`, {}, { staffCookie: cookie });
+    const res = await postForm(t.staffApp, `/staff/admin/staff/${victim.id}/deactivate`, `/staff/admin/staff/${victim.id}/deactivate`, {}, { staffCookie: cookie });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/staff/admin/staff?done=deactivated');
     expect(await isSignedIn(phone)).toBe(false);
@@ -172,7 +172,7 @@ describe('account administration', () => {
     expect(await db().selectFrom('sessions').select('id_hash').where('principal_id', '=', victim.id).execute()).toEqual([]);
     expect(await auditOf('staff.deactivated', victim.id)).toEqual([{ actor_kind: 'staff', actor_id: admin.id, details: { previousStatus: 'active', sessionsEnded: 2 } }]);
 
-    const login = await signIn(t.app, { username: victim.username, password: victim.password, code: await nextTotpCode(victim) });
+    const login = await signIn(t.staffApp, { username: victim.username, password: victim.password, code: await nextTotpCode(victim) });
     expect(login.res.status).toBe(401);
     expect(login.res.text).toContain('用户名、密码或验证码不正确');
   });
@@ -188,15 +188,15 @@ describe('account administration', () => {
 
   it('refuses self-deactivation, unknown ids, and non-admins; two admins cannot remove each other at once', async () => {
     const cookie = await staffSession(t, admin);
-    const self = await postForm(t.app, '/staff/admin/staff', `/staff/admin/staff/${admin.id}/deactivate`, {}, { staffCookie: cookie });
+    const self = await postForm(t.staffApp, '/staff/admin/staff', `/staff/admin/staff/${admin.id}/deactivate`, {}, { staffCookie: cookie });
     expect(self.status).toBe(409);
     expect(self.text).toContain('不能停用您自己的账号');
     for (const id of ['not-a-uuid', '00000000-0000-4000-8000-000000000000']) {
-      expect((await request(t.app).get(`/staff/admin/staff/${id}/deactivate`).set('Cookie', staffCookieHeader(t, cookie))).status).toBe(404);
+      expect((await request(t.staffApp).get(`/staff/admin/staff/${id}/deactivate`).set('Cookie', staffCookieHeader(t, cookie))).status).toBe(404);
     }
     const reviewer = await createStaff(t);
     const reviewerCookie = await staffSession(t, reviewer);
-    const refused = await postForm(t.app, '/staff/account/password', `/staff/admin/staff/${admin.id}/deactivate`, {}, { staffCookie: reviewerCookie });
+    const refused = await postForm(t.staffApp, '/staff/account/password', `/staff/admin/staff/${admin.id}/deactivate`, {}, { staffCookie: reviewerCookie });
     expect(refused.status).toBe(403);
 
     const second = await createStaff(t, { role: 'admin' });

@@ -5,9 +5,9 @@ import { Secret, TOTP } from 'otpauth';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { csrfTokenFrom } from '../helpers/forms.js';
 import { signIn } from '../helpers/staff.js';
-import { createStaffAccount } from '../../server/staff/service.js';
-import { parseRecoveryKey, unwrapKey, toHex } from '../../server/crypto/index.js';
-import { verifyAuditChain } from '../../server/audit/verify.js';
+import { createStaffAccount } from '../../server/core/accounts/service.js';
+import { parseRecoveryKey, unwrapKey, toHex } from '../../server/core/crypto/index.js';
+import { verifyAuditChain } from '../../server/core/audit/verify.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -44,7 +44,7 @@ describe('staff enrolment', () => {
   it('walks password → recovery key → TOTP and ends signed in; only hashes and sealed values are stored', async () => {
     const link = await newLink('wang.li', 'reviewer', true);
     expect(link.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/staff\/enrol\/[A-Za-z0-9_-]{43}$/);
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.staffApp);
 
     const form = await agent.get(link.path);
     expect(form.status).toBe(200);
@@ -109,21 +109,21 @@ describe('staff enrolment', () => {
     expect(await verifyAuditChain(t.ctx.database.db)).toMatchObject({ ok: true });
 
     // The finished account signs in normally (a later TOTP step than the one used to enrol).
-    const login = await signIn(t.app, { username: 'WANG.LI', password: PASSWORD, code: codeFor(secretText, 0) });
+    const login = await signIn(t.staffApp, { username: 'WANG.LI', password: PASSWORD, code: codeFor(secretText, 0) });
     expect(login.res.status).toBe(303);
   });
 
   it('refuses a used link, and the same link racing in two tabs enrols once', async () => {
     const link = await newLink('zhao.min');
-    const a = request.agent(t.app);
-    const b = request.agent(t.app);
+    const a = request.agent(t.staffApp);
+    const b = request.agent(t.staffApp);
     const [formA, formB] = await Promise.all([a.get(link.path), b.get(link.path)]);
     const [resA, resB] = await Promise.all([
       a.post(link.path).type('form').send({ _csrf: csrfTokenFrom(formA.text), newPassword: PASSWORD, newPasswordConfirm: PASSWORD }),
       b.post(link.path).type('form').send({ _csrf: csrfTokenFrom(formB.text), newPassword: PASSWORD, newPasswordConfirm: PASSWORD }),
     ]);
     expect([resA.status, resB.status].sort()).toEqual([303, 404]);
-    const again = await request(t.app).get(link.path);
+    const again = await request(t.staffApp).get(link.path);
     expect(again.status).toBe(404);
     expect(again.text).toContain('注册链接无效');
   });
@@ -131,16 +131,16 @@ describe('staff enrolment', () => {
   it('refuses an expired link and an unknown one, without a 5xx', async () => {
     const link = await newLink('sun.qi');
     await t.ctx.database.db.updateTable('staff').set({ enrol_expires_at: new Date(Date.now() - 1000) }).where('id', '=', link.id).execute();
-    expect((await request(t.app).get(link.path)).status).toBe(404);
+    expect((await request(t.staffApp).get(link.path)).status).toBe(404);
     for (const path of ['/staff/enrol/x', '/staff/enrol/' + 'A'.repeat(43), '/staff/enrol/%00%27', '/staff/enrol/recovery', '/staff/enrol/totp']) {
-      const res = await request(t.app).get(path);
+      const res = await request(t.staffApp).get(path);
       expect(res.status, path).toBe(404);
     }
   });
 
   it('refuses short, common and mismatched passwords, keeping the form and explaining why', async () => {
     const link = await newLink('zhou.yan');
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.staffApp);
     const form = await agent.get(link.path);
     const cases: Array<[Record<string, string>, string]> = [
       [{ newPassword: 'short pass', newPasswordConfirm: 'short pass' }, '密码至少需要 12 个字符'],
@@ -164,20 +164,20 @@ describe('staff enrolment', () => {
 
   it('in English too', async () => {
     const link = await newLink('chen.bo');
-    const res = await request(t.app).get(link.path).set('Accept-Language', 'en');
+    const res = await request(t.staffApp).get(link.path).set('Accept-Language', 'en');
     expect(res.text).toContain('Choose your password');
     expect(res.text).not.toMatch(/staff\.[a-z]+\.[A-Za-z]+/); // no untranslated keys
   });
 
   it('a half-finished enrolment is not a sign-in and cannot log in', async () => {
     const link = await newLink('lin.tao');
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.staffApp);
     const form = await agent.get(link.path);
     await agent.post(link.path).type('form').send({ _csrf: csrfTokenFrom(form.text), newPassword: PASSWORD, newPasswordConfirm: PASSWORD });
     const guarded = await agent.get('/staff/account/password');
     expect(guarded.status).toBe(303);
     expect(guarded.headers.location).toBe('/staff/login');
-    const login = await signIn(t.app, { username: 'lin.tao', password: PASSWORD, code: '123456' });
+    const login = await signIn(t.staffApp, { username: 'lin.tao', password: PASSWORD, code: '123456' });
     expect(login.res.status).toBe(401);
     expect(login.staffCookie).toBeNull();
   });

@@ -4,13 +4,13 @@ import express from 'express';
 import cookieParser from 'cookie-parser';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createStaff, loginStaff, nextTotpCode, signIn, staffCookieHeader, totpNow, type TestStaff } from '../helpers/staff.js';
-import { createApp } from '../../server/app.js';
-import { Kdf, hashToken, newSymmetricKey, openSealedKey, sealKeyTo, toHex, unwrapKey, CryptoError } from '../../server/crypto/index.js';
-import { authenticateStaff } from '../../server/staff/auth.js';
+import { createStaffApp } from '../../server/staff/app.js';
+import { Kdf, hashToken, newSymmetricKey, openSealedKey, sealKeyTo, toHex, unwrapKey, CryptoError } from '../../server/core/crypto/index.js';
+import { authenticateStaff } from '../../server/core/accounts/auth.js';
 import { requireStaff } from '../../server/staff/guard.js';
-import { setupViews } from '../../server/http/views.js';
-import { localeMiddleware } from '../../server/http/locale.js';
-import { errorHandler } from '../../server/http/errors.js';
+import { setupViews } from '../../server/web/views.js';
+import { localeMiddleware } from '../../server/web/locale.js';
+import { errorHandler } from '../../server/web/errors.js';
 
 let t: TestApp;
 let reviewer: TestStaff;
@@ -35,7 +35,7 @@ const withoutToken = (html: string) => html.replace(/name="_csrf" value="[^"]+"/
 describe('staff sign-in', () => {
   it('signs in with username, password and TOTP, sets a strict HttpOnly cookie and audits it', async () => {
     const staff = await createStaff(t);
-    const { res, staffCookie } = await signIn(t.app, { username: staff.username, password: staff.password, code: await nextTotpCode(staff) });
+    const { res, staffCookie } = await signIn(t.staffApp, { username: staff.username, password: staff.password, code: await nextTotpCode(staff) });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/staff');
     const header = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('pg_staff='))!;
@@ -59,7 +59,7 @@ describe('staff sign-in', () => {
     ];
     const pages: string[] = [];
     for (const fields of attempts) {
-      const { res, staffCookie } = await signIn(t.app, fields);
+      const { res, staffCookie } = await signIn(t.staffApp, fields);
       expect(res.status).toBe(401);
       expect(res.text).toContain(GENERIC);
       expect(staffCookie).toBeNull();
@@ -79,21 +79,21 @@ describe('staff sign-in', () => {
   it('refuses a TOTP code that was already used (replay), even with the right password', async () => {
     const staff = await createStaff(t);
     const code = await nextTotpCode(staff);
-    expect((await signIn(t.app, { username: staff.username, password: staff.password, code })).res.status).toBe(303);
-    const replay = await signIn(t.app, { username: staff.username, password: staff.password, code });
+    expect((await signIn(t.staffApp, { username: staff.username, password: staff.password, code })).res.status).toBe(303);
+    const replay = await signIn(t.staffApp, { username: staff.username, password: staff.password, code });
     expect(replay.res.status).toBe(401);
     expect(replay.res.text).toContain(GENERIC);
     expect((await auditRows('staff.login_failed')).at(-1)!.details).toEqual({ reason: 'totp_replay' });
   });
 
   it('re-renders the form with per-field messages and the typed username on bad input', async () => {
-    const res = await signIn(t.app, { username: 'wang.li', password: '', code: '12ab' });
+    const res = await signIn(t.staffApp, { username: 'wang.li', password: '', code: '12ab' });
     expect(res.res.status).toBe(400);
     expect(res.res.text).toContain('value="wang.li"');
     expect(res.res.text).toContain('href="#password"');
     expect(res.res.text).toContain('动态验证码是 6 位数字');
     expect(res.res.text).toMatch(/aria-describedby="code-hint code-error"/);
-    const odd = await signIn(t.app, { username: 'x'.repeat(5000), password: 'y', code: '123456' });
+    const odd = await signIn(t.staffApp, { username: 'x'.repeat(5000), password: 'y', code: '123456' });
     expect(odd.res.status).toBe(400);
   });
 
@@ -118,7 +118,7 @@ describe('staff sign-in', () => {
 describe('requireStaff', () => {
   it('redirects without a valid session and 403s a reviewer on an admin page', async () => {
     for (const cookie of [undefined, 'garbage', 'a.b', `${'A'.repeat(24)}.${'B'.repeat(43)}`]) {
-      const res = await request(t.app).get('/staff/admin/staff').set('Cookie', cookie ? staffCookieHeader(t, cookie) : '');
+      const res = await request(t.staffApp).get('/staff/admin/staff').set('Cookie', cookie ? staffCookieHeader(t, cookie) : '');
       expect(res.status).toBe(303);
       expect(res.headers.location).toBe('/staff/login');
     }
@@ -131,15 +131,15 @@ describe('requireStaff', () => {
 
   it('sets req.staff with the unwrapped private key, and enforces the custodian flag', async () => {
     const app = express();
-    setupViews(app, false);
+    setupViews(app, 'staff', false);
     app.use(cookieParser());
-    app.use(localeMiddleware(t.config));
+    app.use(localeMiddleware(t.config.staff, '/staff/lang'));
     app.get('/staff/identity', requireStaff(t.ctx, { custodian: true }), (req, res) => {
       res.json({ ...req.staff, publicKey: toHex(req.staff!.publicKey), privateKey: req.staff!.privateKey.length, user: res.locals.staffUser });
     });
-    app.use(errorHandler(t.ctx.logger));
+    app.use(errorHandler(t.ctx.logger, 'staff'));
     const custodian = await createStaff(t, { custodian: true });
-    const login = await signIn(t.app, { username: custodian.username, password: custodian.password, code: await nextTotpCode(custodian) });
+    const login = await signIn(t.staffApp, { username: custodian.username, password: custodian.password, code: await nextTotpCode(custodian) });
     const ok = await request(app).get('/staff/identity').set('Cookie', staffCookieHeader(t, login.staffCookie!));
     expect(ok.status).toBe(200);
     expect(ok.body).toEqual({
@@ -151,7 +151,7 @@ describe('requireStaff', () => {
       privateKey: 32,
       user: { username: custodian.username, role: 'reviewer', isCustodian: true },
     });
-    const plain = await signIn(t.app, { username: reviewer.username, password: reviewer.password, code: await nextTotpCode(reviewer) });
+    const plain = await signIn(t.staffApp, { username: reviewer.username, password: reviewer.password, code: await nextTotpCode(reviewer) });
     const refused = await request(app).get('/staff/identity').set('Cookie', staffCookieHeader(t, plain.staffCookie!));
     expect(refused.status).toBe(403);
     expect(refused.text).toContain('此操作仅限身份保管人');
@@ -161,9 +161,9 @@ describe('requireStaff', () => {
 describe('staff sessions', () => {
   it('expire after 30 idle minutes and after 12 hours in any case', async () => {
     const staff = await createStaff(t);
-    const { staffCookie } = await signIn(t.app, { username: staff.username, password: staff.password, code: await nextTotpCode(staff) });
+    const { staffCookie } = await signIn(t.staffApp, { username: staff.username, password: staff.password, code: await nextTotpCode(staff) });
     const idHash = hashToken(staffCookie!.split('.')[0]!);
-    const get = () => request(t.app).get('/staff/account/password').set('Cookie', staffCookieHeader(t, staffCookie!));
+    const get = () => request(t.staffApp).get('/staff/account/password').set('Cookie', staffCookieHeader(t, staffCookie!));
     const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
 
     await db().updateTable('sessions').set({ last_seen_at: minutesAgo(29) }).where('id_hash', '=', idHash).execute();
@@ -174,17 +174,17 @@ describe('staff sessions', () => {
     expect((await get()).headers.location).toBe('/staff/login');
     expect(await db().selectFrom('sessions').select('id_hash').where('id_hash', '=', idHash).executeTakeFirst()).toBeUndefined();
 
-    const second = await signIn(t.app, { username: staff.username, password: staff.password, code: await nextTotpCode(staff) });
+    const second = await signIn(t.staffApp, { username: staff.username, password: staff.password, code: await nextTotpCode(staff) });
     const secondHash = hashToken(second.staffCookie!.split('.')[0]!);
     await db().updateTable('sessions').set({ last_seen_at: minutesAgo(31) }).where('id_hash', '=', secondHash).execute();
-    const idle = await request(t.app).get('/staff/account/password').set('Cookie', staffCookieHeader(t, second.staffCookie!));
+    const idle = await request(t.staffApp).get('/staff/account/password').set('Cookie', staffCookieHeader(t, second.staffCookie!));
     expect(idle.status).toBe(303);
     expect(idle.headers.location).toBe('/staff/login');
   });
 
   it('the database row alone cannot recover the private key; the cookie and the row together can', async () => {
     const owner = await createStaff(t);
-    const { staffCookie } = await signIn(t.app, { username: owner.username, password: owner.password, code: await nextTotpCode(owner) });
+    const { staffCookie } = await signIn(t.staffApp, { username: owner.username, password: owner.password, code: await nextTotpCode(owner) });
     const principal = (await authenticateStaff({ db: db() }, staffCookie))!;
     const grant = sealKeyTo(newSymmetricKey(), owner.publicKey);
     expect(openSealedKey(grant, principal)).toHaveLength(32); // the session's key is the real private key
@@ -209,8 +209,8 @@ describe('staff sessions', () => {
 
   it('any app instance on the same database can serve the session', async () => {
     // Two independent app instances (own Kdf, own logger) as behind a load balancer.
-    const instanceA = createApp({ ...t.ctx, kdf: new Kdf(t.config.argon2) });
-    const instanceB = createApp({ ...t.ctx, kdf: new Kdf(t.config.argon2) });
+    const instanceA = createStaffApp({ ...t.ctx, kdf: new Kdf(t.config.argon2) });
+    const instanceB = createStaffApp({ ...t.ctx, kdf: new Kdf(t.config.argon2) });
     const staff = await createStaff(t);
     const { staffCookie } = await signIn(instanceA, { username: staff.username, password: staff.password, code: await nextTotpCode(staff) });
     const onB = await request(instanceB).get('/staff/account/password').set('Cookie', staffCookieHeader(t, staffCookie!));
@@ -221,7 +221,7 @@ describe('staff sessions', () => {
   it('a password wrapped under an older argon2id cost still signs in, and is re-wrapped under the current one', async () => {
     const staff = await createStaff(t); // wrapped at the test cost, m=1024
     const dearer = { ...t.config.argon2, memoryKiB: 2048 };
-    const upgraded = createApp({ ...t.ctx, kdf: new Kdf(dearer) });
+    const upgraded = createStaffApp({ ...t.ctx, kdf: new Kdf(dearer) });
     const first = await signIn(upgraded, { username: staff.username, password: staff.password, code: await nextTotpCode(staff) });
     expect(first.res.status).toBe(303);
     const row = await db().selectFrom('staff').select(['kek_cost']).where('id', '=', staff.id).executeTakeFirstOrThrow();

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createStaff, signIn, nextTotpCode, staffCookieHeader, staffSession, type TestStaff } from '../helpers/staff.js';
 import { csrfTokenFrom } from '../helpers/forms.js';
-import { createStaffAccount } from '../../server/staff/service.js';
+import { createStaffAccount } from '../../server/core/accounts/service.js';
 
 let t: TestApp;
 let admin: TestStaff;
@@ -49,7 +49,7 @@ describe('staff pages', () => {
     ];
     for (const lang of ['zh-CN', 'en']) {
       for (const [path, cookie] of pages) {
-        const res = await request(t.app).get(path).set('Accept-Language', lang).set('Cookie', cookie ? staffCookieHeader(t, cookie) : '');
+        const res = await request(t.staffApp).get(path).set('Accept-Language', lang).set('Cookie', cookie ? staffCookieHeader(t, cookie) : '');
         expect([200, 404], `${lang} ${path}`).toContain(res.status);
         expect(res.text).toContain(lang === 'en' ? '<html lang="en">' : '<html lang="zh-Hans">');
         expectWellFormed(res.text, `${lang} ${path}`);
@@ -60,7 +60,7 @@ describe('staff pages', () => {
   it('the enrolment steps and form errors are well-formed too', async () => {
     const link = await createStaffAccount({ db: t.ctx.database.db, kdf: t.ctx.kdf, config: t.config }, { username: 'steps.check', role: 'admin', isCustodian: false }, { kind: 'cli' });
     if (link === 'taken') throw new Error('taken');
-    const agent = request.agent(t.app);
+    const agent = request.agent(t.staffApp);
     const path = new URL(link.url).pathname;
     const form = await agent.get(path);
     const bad = await agent.post(path).type('form').send({ _csrf: csrfTokenFrom(form.text), newPassword: 'short' });
@@ -73,15 +73,15 @@ describe('staff pages', () => {
     const totp = await agent.get('/staff/enrol/totp');
     expectWellFormed(totp.text, 'totp');
     expectWellFormed((await agent.post('/staff/enrol/totp').type('form').send({ _csrf: csrfTokenFrom(totp.text), code: 'abc' })).text, 'totp errors');
-    const login = await signIn(t.app, { username: 'x', password: '', code: '' });
+    const login = await signIn(t.staffApp, { username: 'x', password: '', code: '' });
     expectWellFormed(login.res.text, 'login errors');
   });
 
   it('never log passwords, codes, tokens or recovery keys', async () => {
     const staff = await createStaff(t);
     const code = await nextTotpCode(staff);
-    await signIn(t.app, { username: staff.username, password: staff.password, code });
-    await signIn(t.app, { username: staff.username, password: 'a wrong password typed', code: '000000' });
+    await signIn(t.staffApp, { username: staff.username, password: staff.password, code });
+    await signIn(t.staffApp, { username: staff.username, password: 'a wrong password typed', code: '000000' });
     const logs = t.logs.join('');
     expect(logs).toContain('"route":"/staff/login"');
     for (const secret of [staff.password, 'a wrong password typed', code, staff.recoveryKey, staff.totpSecret]) expect(logs).not.toContain(secret);

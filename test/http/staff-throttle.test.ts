@@ -2,9 +2,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Express } from 'express';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createStaff, nextTotpCode, signIn } from '../helpers/staff.js';
-import { createApp } from '../../server/app.js';
-import { Kdf, type Argon2Params } from '../../server/crypto/index.js';
-import { accountKey, ACCOUNT_RULE, SOURCE_RULE } from '../../server/staff/throttle.js';
+import { createStaffApp } from '../../server/staff/app.js';
+import { Kdf, type Argon2Params } from '../../server/core/crypto/index.js';
+import { accountKey, ACCOUNT_RULE, SOURCE_RULE } from '../../server/core/accounts/throttle.js';
 
 /** Real argon2id, counted: shows that refused attempts never reach it. */
 class CountingKdf extends Kdf {
@@ -25,7 +25,7 @@ beforeAll(async () => {
   // Behind a proxy, so each test can speak from its own client address.
   t = await createTestApp({ TRUST_PROXY: 'true' });
   kdf = new CountingKdf(t.config.argon2);
-  app = createApp({ ...t.ctx, kdf });
+  app = createStaffApp({ ...t.ctx, kdf });
 });
 afterAll(async () => {
   await t.close();

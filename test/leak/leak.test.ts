@@ -55,7 +55,7 @@ async function walkOnce(env: Record<string, string>): Promise<Run> {
   const setup = await operatorSetup(env, names);
   const server = await spawnServer({ ...env, LOG_LEVEL: 'trace' });
   cleanups.push(() => server.stop());
-  const walked = await walkProduct(server.baseUrl, setup, names, canaries);
+  const walked = await walkProduct(server, setup, names, canaries);
   expect(walked.receipts).toHaveLength(2);
   expect(walked.cases.length).toBeGreaterThanOrEqual(3); // employee tip + two public reports
   await server.stop();

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { useTestDatabase } from '../helpers/db.js';
-import { appendAudit } from '../../server/audit/repository.js';
-import { verifyAuditChain } from '../../server/audit/verify.js';
+import { appendAudit } from '../../server/core/audit/repository.js';
+import { verifyAuditChain } from '../../server/core/audit/verify.js';
 
 const database = useTestDatabase();
 

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { runCli } from '../helpers/cli.js';
-import { formatEscrowKeyFile, parseEscrowKeyFile } from '../../server/escrow/service.js';
-import { fromBase64, generateBoxKeyPair, newSymmetricKey, sealJson, sealKeyTo } from '../../server/crypto/index.js';
+import { formatEscrowKeyFile, parseEscrowKeyFile } from '../../server/core/escrow/service.js';
+import { fromBase64, generateBoxKeyPair, newSymmetricKey, sealJson, sealKeyTo } from '../../server/core/crypto/index.js';
 
 let t: TestApp;
 let dir: string;

@@ -25,8 +25,8 @@ describe('npm run cli -- staff:create', () => {
     expect(res.code).toBe(0);
     expect(res.out).toContain('Created reviewer (custodian) "qian.wei"');
     const url = urlIn(res.out);
-    expect(url.startsWith(`http://${t.config.host}:${t.config.port}/staff/enrol/`)).toBe(true);
-    const page = await request(t.app).get(new URL(url).pathname);
+    expect(url.startsWith(`${t.config.staff.url.origin}/staff/enrol/`)).toBe(true);
+    const page = await request(t.staffApp).get(new URL(url).pathname);
     expect(page.status).toBe(200);
     expect(page.text).toContain('qian.wei');
     const row = await t.ctx.database.db.selectFrom('staff').selectAll().where('username', '=', 'qian.wei').executeTakeFirstOrThrow();
@@ -36,15 +36,16 @@ describe('npm run cli -- staff:create', () => {
     expect(audit.map((a) => [a.event, a.actor_kind, a.actor_id])).toEqual([['staff.created', 'cli', null]]);
   });
 
-  it('creates admins, and uses PUBLIC_URL for the link when set', async () => {
+  it('creates admins, and points the link at STAFF_URL (never at the public site)', async () => {
     const res = await cli('staff:create', '--role', 'admin', '--username', 'ops.admin');
     expect(res.code).toBe(0);
     expect(res.out).toContain('Created admin "ops.admin"');
-    const https = await createTestApp({ PUBLIC_URL: 'https://tips.example.cn' });
+    const https = await createTestApp({ PUBLIC_URL: 'https://tips.example.cn', STAFF_URL: 'https://staff.tips.internal' });
     try {
       const remote = await runCli(https, 'staff:create', '--role', 'reviewer', '--username', 'remote.one');
       expect(remote.code).toBe(0);
-      expect(remote.out).toMatch(/https:\/\/tips\.example\.cn\/staff\/enrol\/[A-Za-z0-9_-]{43}/);
+      expect(remote.out).toMatch(/https:\/\/staff\.tips\.internal\/staff\/enrol\/[A-Za-z0-9_-]{43}/);
+      expect(remote.out).not.toContain('tips.example.cn');
     } finally {
       await https.close();
     }
@@ -72,11 +73,11 @@ describe('npm run cli -- staff:deactivate / staff:enrol-link / staff:list', () =
   it('deactivates an account and ends its sessions, audited as the command line', async () => {
     const staff = await createStaff(t);
     const cookie = await staffSession(t, staff);
-    expect((await request(t.app).get('/staff/account/password').set('Cookie', `pg_staff=${cookie}`)).status).toBe(200);
+    expect((await request(t.staffApp).get('/staff/account/password').set('Cookie', `pg_staff=${cookie}`)).status).toBe(200);
     const res = await cli('staff:deactivate', '--username', staff.username);
     expect(res.code).toBe(0);
     expect(res.out).toContain('all of its sessions have ended');
-    expect((await request(t.app).get('/staff/account/password').set('Cookie', `pg_staff=${cookie}`)).status).toBe(303);
+    expect((await request(t.staffApp).get('/staff/account/password').set('Cookie', `pg_staff=${cookie}`)).status).toBe(303);
     const row = await t.ctx.database.db.selectFrom('staff').select(['status', 'deactivated_at']).where('id', '=', staff.id).executeTakeFirstOrThrow();
     expect(row.status).toBe('deactivated');
     expect(row.deactivated_at).not.toBeNull();
@@ -101,8 +102,8 @@ describe('npm run cli -- staff:deactivate / staff:enrol-link / staff:list', () =
     expect(reissued.code).toBe(0);
     const second = urlIn(reissued.out);
     expect(second).not.toBe(first);
-    expect((await request(t.app).get(new URL(first).pathname)).status).toBe(404);
-    expect((await request(t.app).get(new URL(second).pathname)).status).toBe(200);
+    expect((await request(t.staffApp).get(new URL(first).pathname)).status).toBe(404);
+    expect((await request(t.staffApp).get(new URL(second).pathname)).status).toBe(200);
     const active = await createStaff(t);
     expect((await cli('staff:enrol-link', '--username', active.username)).code).toBe(65);
 

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LOCALES, loadCatalogue, negotiateLocale, t, hasKey } from '../../server/i18n/index.js';
-import { VIEWS_DIR } from '../../server/http/views.js';
-import { CATEGORY_CODES, CATEGORY_GROUPS } from '../../server/intake/taxonomy.js';
+import { LOCALES, loadCatalogue, negotiateLocale, t, hasKey } from '../../server/core/i18n/index.js';
+import { VIEWS_DIR } from '../../server/web/views.js';
+import { CATEGORY_CODES, CATEGORY_GROUPS } from '../../server/core/intake/taxonomy.js';
 
 function walk(dir: string, ext: string): string[] {
   return readdirSync(dir).flatMap((name) => {

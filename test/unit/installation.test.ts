@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../helpers/db.js';
-import { ensureInstallation, readInstallation, receiptDerivationSalt } from '../../server/installation/repository.js';
-import { randomBytes } from '../../server/crypto/index.js';
+import { ensureInstallation, readInstallation, receiptDerivationSalt } from '../../server/core/installation/repository.js';
+import { randomBytes } from '../../server/core/crypto/index.js';
 
 const database = useTestDatabase();
 

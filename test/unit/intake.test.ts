@@ -1,10 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cryptoReady } from '../../server/crypto/index.js';
-import { fieldErrors, identityFrom, parcelFrom, readReportValues, reportFormSchema, type ReportFormValues } from '../../server/intake/schema.js';
-import { emptyReportValues, groupReceipt, hiddenFieldsOf, reviewContext } from '../../server/intake/view.js';
-import { cleanFileName } from '../../server/reports/attachments.js';
-import { newCaseNumber } from '../../server/reports/service.js';
-import type { FieldMap } from '../../server/intake/multipart.js';
+import { cryptoReady } from '../../server/core/crypto/index.js';
+import { fieldErrors, identityFrom, parcelFrom, readReportValues, reportFormSchema, type ReportFormValues } from '../../server/core/intake/schema.js';
+import { groupReceipt, hiddenFieldsOf, reviewContext } from '../../server/public/intake/view.js';
+import { emptyReportValues } from '../../server/core/intake/schema.js';
+import { cleanFileName } from '../../server/core/reports/attachments.js';
+import { newCaseNumber } from '../../server/core/reports/service.js';
+import type { FieldMap } from '../../server/core/fields.js';
 
 beforeAll(() => cryptoReady());
 

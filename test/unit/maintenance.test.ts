@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../helpers/db.js';
-import { runMaintenanceRound } from '../../server/maintenance/runner.js';
-import { MAINTENANCE_TASKS } from '../../server/maintenance/tasks.js';
-import { createLogger } from '../../server/http/logging.js';
-import { createSession } from '../../server/sessions/store.js';
-import { hitRateLimit } from '../../server/http/rate-limit.js';
+import { runMaintenanceRound } from '../../server/core/maintenance/runner.js';
+import { MAINTENANCE_TASKS } from '../../server/core/maintenance/tasks.js';
+import { createLogger } from '../../server/core/logger.js';
+import { createSession } from '../../server/core/sessions/store.js';
+import { hitRateLimit } from '../../server/core/rate-limit.js';
 import { sql } from 'kysely';
 
 const database = useTestDatabase();

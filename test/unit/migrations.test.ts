@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { createMigrator, migrateToLatest, migrateToNone } from '../../server/db/migrator.js';
+import { createMigrator, migrateToLatest, migrateToNone } from '../../server/core/db/migrator.js';
 
 let database: TestDatabase;
 beforeAll(async () => {

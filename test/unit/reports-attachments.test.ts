@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestReviewer, submitTestReport, type TestStaff } from '../helpers/reports.js';
-import { newSymmetricKey, sha256, toHex } from '../../server/crypto/index.js';
+import { newSymmetricKey, sha256, toHex } from '../../server/core/crypto/index.js';
 import {
   ATTACHMENT_LIMITS,
   discardStagedFiles,
@@ -10,9 +10,9 @@ import {
   openStagedFiles,
   stageUpload,
   streamAttachment,
-} from '../../server/reports/attachments.js';
-import { openReportKey } from '../../server/reports/keys.js';
-import { purgeExpiredStagedAttachments } from '../../server/intake/maintenance.js';
+} from '../../server/core/reports/attachments.js';
+import { openReportKey } from '../../server/core/reports/keys.js';
+import { purgeExpiredStagedAttachments } from '../../server/core/intake/maintenance.js';
 
 let t: TestApp;
 let reviewer: TestStaff;

@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestReviewer, setTestEscrow, submitTestReport, testReportInput, type TestStaff } from '../helpers/reports.js';
-import { Kdf, generateBoxKeyPair, openJson, openSealedKey, unwrapKey, type BoxKeyPair } from '../../server/crypto/index.js';
-import { readInstallation } from '../../server/installation/repository.js';
-import { grantKeyTo, openReportKey } from '../../server/reports/keys.js';
-import { appendMessage, listMessages } from '../../server/reports/messages.js';
-import { submitReport } from '../../server/reports/service.js';
-import { insertReport } from '../../server/reports/repository.js';
+import { Kdf, generateBoxKeyPair, openJson, openSealedKey, unwrapKey, type BoxKeyPair } from '../../server/core/crypto/index.js';
+import { readInstallation } from '../../server/core/installation/repository.js';
+import { grantKeyTo, openReportKey } from '../../server/core/reports/keys.js';
+import { appendMessage, listMessages } from '../../server/core/reports/messages.js';
+import { submitReport } from '../../server/core/reports/service.js';
+import { insertReport } from '../../server/core/reports/repository.js';
 import { randomUUID } from 'node:crypto';
-import type { IdentityRecord, ReportPayload } from '../../server/reports/model.js';
-import type { AppContext } from '../../server/context.js';
+import type { IdentityRecord, ReportPayload } from '../../server/core/reports/model.js';
+import type { AppContext } from '../../server/core/context.js';
 
 let t: TestApp;
 let reviewer: TestStaff;

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { queuePage, statusCounts, countOpenAssigned, compactQueueCounts, rebuildQueueCounts, type QueueFilter, type QueueSortKey } from '../../server/review/repository.js';
-import { decodeCursor, encodeCursor, loadQueue } from '../../server/review/service.js';
-import { queueQuerySchema } from '../../server/review/schema.js';
-import type { ReportStatus, Severity } from '../../server/db/schema.js';
+import { queuePage, statusCounts, countOpenAssigned, compactQueueCounts, rebuildQueueCounts, type QueueFilter, type QueueSortKey } from '../../server/core/queue/repository.js';
+import { decodeCursor, encodeCursor, loadQueue } from '../../server/core/queue/service.js';
+import { queueQuerySchema } from '../../server/core/queue/schema.js';
+import type { ReportStatus, Severity } from '../../server/core/db/schema.js';
 
 // The queue reads plaintext metadata only, so these tests build rows directly: the sealed
 // columns hold dummy bytes that nothing here ever opens.

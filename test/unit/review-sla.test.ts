@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SLA_POLICY, needsLegalAckCheck, firstFeedbackDueAt, nextFeedbackDueAt, slaBadge, triageDueAt, type SlaFacts } from '../../server/review/sla.js';
+import { DEFAULT_SLA_POLICY, needsLegalAckCheck, firstFeedbackDueAt, nextFeedbackDueAt, slaBadge, triageDueAt, type SlaFacts } from '../../server/core/queue/sla.js';
 
 const created = new Date('2026-03-01T00:00:00Z');
 const hours = (n: number) => new Date(created.getTime() + n * 3600_000);

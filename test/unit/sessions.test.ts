@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../helpers/db.js';
-import { createSession, destroySession, destroySessionsOf, loadSession } from '../../server/sessions/store.js';
-import { generateBoxKeyPair, unwrapKey, CryptoError, randomBytes } from '../../server/crypto/index.js';
-import { hitRateLimit } from '../../server/http/rate-limit.js';
+import { createSession, destroySession, destroySessionsOf, loadSession } from '../../server/core/sessions/store.js';
+import { generateBoxKeyPair, unwrapKey, CryptoError, randomBytes } from '../../server/core/crypto/index.js';
+import { hitRateLimit } from '../../server/core/rate-limit.js';
 
 const database = useTestDatabase();
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checkPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../server/staff/passwords.js';
+import { checkPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../server/core/accounts/passwords.js';
 
 describe('staff password policy', () => {
   it('needs at least 12 characters, counted as typed (Chinese characters count once)', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Secret, TOTP } from 'otpauth';
-import { newTotpSecret, normaliseTotpCode, totpCodeAt, totpQrSvg, totpSecretText, totpStep, totpUri, verifyTotp } from '../../server/staff/totp.js';
+import { newTotpSecret, normaliseTotpCode, totpCodeAt, totpQrSvg, totpSecretText, totpStep, totpUri, verifyTotp } from '../../server/core/accounts/totp.js';
 
 const at = (iso: string) => new Date(iso);
 

@@ -1,4 +1,4 @@
-import { verifyAuditChain } from '../../audit/verify.js';
+import { verifyAuditChain } from '../../core/audit/verify.js';
 import { EXIT, type CliCommand } from './types.js';
 
 export const auditVerifyCommand: CliCommand = {

@@ -2,10 +2,10 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
-import { CryptoError, createSha256, fromBase64, generateBoxKeyPair, openBundle, publicKeyFromPrivate, toBase64, toHex } from '../../crypto/index.js';
-import { escrowFingerprint } from '../../escrow/service.js';
-import { insertAuthority, listAuthorities } from '../../referral/repository.js';
-import { unpackReferralBundle } from '../../referral/bundle.js';
+import { CryptoError, createSha256, fromBase64, generateBoxKeyPair, openBundle, publicKeyFromPrivate, toBase64, toHex } from '../../core/crypto/index.js';
+import { escrowFingerprint } from '../../core/escrow/service.js';
+import { insertAuthority, listAuthorities } from '../../core/referral/repository.js';
+import { unpackReferralBundle } from '../../core/referral/bundle.js';
 import { EXIT, readPrivateKeyFile, type CliCommand } from './types.js';
 
 /**

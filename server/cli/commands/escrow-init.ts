@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { initEscrow } from '../../escrow/service.js';
+import { initEscrow } from '../../core/escrow/service.js';
 import { EXIT, type CliCommand } from './types.js';
 
 export const escrowInitCommand: CliCommand = {
@@ -10,7 +10,7 @@ export const escrowInitCommand: CliCommand = {
   options: { out: { type: 'string' } },
   async run(ctx, values) {
     const out = typeof values.out === 'string' ? resolve(values.out) : null;
-    const installation = ctx.config.publicUrl?.origin ?? `http://${ctx.config.host}:${ctx.config.port}`;
+    const installation = ctx.config.public.url.origin;
     // 'wx': never overwrite an existing file (it could be an earlier escrow key); 0600: owner only.
     const keep = out
       ? (keyFile: string) => writeFile(out, keyFile, { mode: 0o600, flag: 'wx' })

@@ -1,4 +1,4 @@
-import { openCaseWithEscrow } from '../../escrow/service.js';
+import { openCaseWithEscrow } from '../../core/escrow/service.js';
 import { EXIT, readPrivateKeyFile, type CliCommand } from './types.js';
 
 const REASONS = {

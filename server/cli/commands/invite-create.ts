@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { t } from '../../i18n/index.js';
-import { inviteForm } from '../../organisations/schema.js';
-import { OrganisationError, createInvite } from '../../organisations/service.js';
+import { t } from '../../core/i18n/index.js';
+import { inviteForm } from '../../core/organisations/schema.js';
+import { OrganisationError, createInvite } from '../../core/organisations/service.js';
 import { EXIT, type CliCommand } from './types.js';
 
 export const inviteCreateCommand: CliCommand = {

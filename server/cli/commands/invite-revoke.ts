@@ -1,4 +1,4 @@
-import { OrganisationError, revokeInvite } from '../../organisations/service.js';
+import { OrganisationError, revokeInvite } from '../../core/organisations/service.js';
 import { EXIT, type CliCommand } from './types.js';
 
 export const inviteRevokeCommand: CliCommand = {

@@ -1,6 +1,6 @@
-import { t } from '../../i18n/index.js';
-import { organisationForm } from '../../organisations/schema.js';
-import { OrganisationError, createOrganisation } from '../../organisations/service.js';
+import { t } from '../../core/i18n/index.js';
+import { organisationForm } from '../../core/organisations/schema.js';
+import { OrganisationError, createOrganisation } from '../../core/organisations/service.js';
 import { EXIT, type CliCommand } from './types.js';
 
 export const orgCreateCommand: CliCommand = {

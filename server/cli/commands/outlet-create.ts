@@ -1,7 +1,7 @@
-import { t } from '../../i18n/index.js';
-import { findOrganisationByName } from '../../organisations/repository.js';
-import { outletForm } from '../../organisations/schema.js';
-import { createOutlet } from '../../organisations/service.js';
+import { t } from '../../core/i18n/index.js';
+import { findOrganisationByName } from '../../core/organisations/repository.js';
+import { outletForm } from '../../core/organisations/schema.js';
+import { createOutlet } from '../../core/organisations/service.js';
 import { EXIT, type CliCommand } from './types.js';
 
 export const outletCreateCommand: CliCommand = {

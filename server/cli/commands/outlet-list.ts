@@ -1,4 +1,4 @@
-import { organisationOverview } from '../../organisations/service.js';
+import { organisationOverview } from '../../core/organisations/service.js';
 import { EXIT, type CliCommand } from './types.js';
 
 export const outletListCommand: CliCommand = {

@@ -1,6 +1,6 @@
-import { t } from '../../i18n/index.js';
-import { createStaffSchema } from '../../staff/schema.js';
-import { createStaffAccount } from '../../staff/service.js';
+import { t } from '../../core/i18n/index.js';
+import { createStaffSchema } from '../../core/accounts/schema.js';
+import { createStaffAccount } from '../../core/accounts/service.js';
 import { depsOf, EXIT, type CliCommand } from './types.js';
 
 export const staffCreateCommand: CliCommand = {

@@ -1,4 +1,4 @@
-import { deactivateStaff, findStaffIdByUsername } from '../../staff/service.js';
+import { deactivateStaff, findStaffIdByUsername } from '../../core/accounts/service.js';
 import { depsOf, EXIT, requiredUsername, type CliCommand } from './types.js';
 
 export const staffDeactivateCommand: CliCommand = {

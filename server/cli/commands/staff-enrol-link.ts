@@ -1,4 +1,4 @@
-import { findStaffIdByUsername, reissueEnrolmentLink } from '../../staff/service.js';
+import { findStaffIdByUsername, reissueEnrolmentLink } from '../../core/accounts/service.js';
 import { depsOf, EXIT, requiredUsername, type CliCommand } from './types.js';
 
 export const staffEnrolLinkCommand: CliCommand = {

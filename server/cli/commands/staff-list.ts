@@ -1,4 +1,4 @@
-import { listStaffAccounts } from '../../staff/service.js';
+import { listStaffAccounts } from '../../core/accounts/service.js';
 import { depsOf, EXIT, type CliCommand } from './types.js';
 
 export const staffListCommand: CliCommand = {

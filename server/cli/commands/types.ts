@@ -1,11 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { ParseArgsConfig } from 'node:util';
-import type { DB } from '../../db/schema.js';
-import type { Config } from '../../config.js';
-import type { Kdf } from '../../crypto/index.js';
+import type { DB } from '../../core/db/schema.js';
+import type { Config } from '../../core/config.js';
+import type { Kdf } from '../../core/crypto/index.js';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseEscrowKeyFile } from '../../escrow/service.js';
+import { parseEscrowKeyFile } from '../../core/escrow/service.js';
 
 /** What a command runs against. Tests build one on a test database with captured output. */
 export type CliContext = {

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { nextTotpCode } from '../../helpers/staff.js';
-import { createStaffAccount } from '../../../server/staff/service.js';
+import { createStaffAccount } from '../../../server/core/accounts/service.js';
 import type { RunningApp } from './app-server.js';
 import type { BrowserSession } from './session.js';
 import { zh } from './text.js';

@@ -1,4 +1,4 @@
-import { t } from '../../../server/i18n/index.js';
+import { t } from '../../../server/core/i18n/index.js';
 
 /**
  * The Simplified Chinese text of a key, as the page shows it. The walks find labels and buttons by

@@ -3,12 +3,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './pg-cluster.js';
+import { freePort } from '../../helpers/ports.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 export type ServerProcess = {
+  /** The public site. */
   readonly baseUrl: string;
+  /** The staff workspace, on its own listener. */
+  readonly staffBaseUrl: string;
   readonly pid: number;
   readonly dataDir: string;
   /** Raw bytes the process wrote to stdout and stderr (logs), for the leak test. */
@@ -23,10 +26,11 @@ export type ServerProcess = {
 /**
  * The real server as a separate OS process, started the way `npm start` starts it (tsx running
  * server/main.ts), so a fault test can SIGKILL it and the leak test can read everything it wrote.
- * It listens on a free port picked here (or env.PORT, to restart on the same address).
+ * It listens on two free ports picked here (or env.PORT and env.STAFF_PORT, to restart on the same addresses).
  */
 export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
+  const staffPort = env.STAFF_PORT ? Number(env.STAFF_PORT) : await freePort();
   const dataDir = env.DATA_DIR ?? mkdtempSync(path.join(tmpdir(), 'parcelguard-proc-'));
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT,
@@ -42,6 +46,7 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
       ...env,
       DATA_DIR: dataDir,
       PORT: String(port),
+      STAFF_PORT: String(staffPort),
     },
   });
   const chunks: Buffer[] = [];
@@ -59,16 +64,19 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   for (;;) {
     if (exitedEarly) throw new Error(`server exited (${JSON.stringify(exitedEarly)}) before listening:\n${output().toString()}`);
     if (Date.now() > deadline) throw new Error(`server did not start in 60 s:\n${output().toString()}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2_000) }).then(
-      () => true,
-      () => false,
-    );
+    const answers = (p: number) =>
+      fetch(`http://127.0.0.1:${p}/healthz`, { signal: AbortSignal.timeout(2_000) }).then(
+        () => true,
+        () => false,
+      );
+    const ok = (await answers(port)) && (await answers(staffPort));
     if (ok) break;
     await new Promise((r) => setTimeout(r, 100));
   }
 
   return {
     baseUrl: `http://127.0.0.1:${port}`,
+    staffBaseUrl: `http://127.0.0.1:${staffPort}`,
     pid: child.pid!,
     dataDir,
     output,

@@ -91,11 +91,13 @@ export type WalkResult = { receipts: string[]; cases: string[] };
  * and files, and every staff action on every case — messages, questions, notes, reward notes,
  * identity request and decision, referral with summary and update, downloads.
  */
-export async function walkProduct(base: string, setup: Setup, names: { admin: string; reviewer: string; custodian: string }, c: Canaries): Promise<WalkResult> {
+export async function walkProduct(sites: { baseUrl: string; staffBaseUrl: string }, setup: Setup, names: { admin: string; reviewer: string; custodian: string }, c: Canaries): Promise<WalkResult> {
   const files = await canaryFiles(c);
-  const admin = await enrolStaff(base, setup.adminLink, names.admin, c.make('ADMINPASSWORD'));
-  const reviewer = await enrolStaff(base, setup.reviewerLink, names.reviewer, c.make('REVIEWERPASSWORD'));
-  const custodian = await enrolStaff(base, setup.custodianLink, names.custodian, c.make('CUSTODIANPASSWORD'));
+  const base = sites.baseUrl;
+  const staffBase = sites.staffBaseUrl;
+  const admin = await enrolStaff(staffBase, setup.adminLink, names.admin, c.make('ADMINPASSWORD'));
+  const reviewer = await enrolStaff(staffBase, setup.reviewerLink, names.reviewer, c.make('REVIEWERPASSWORD'));
+  const custodian = await enrolStaff(staffBase, setup.custodianLink, names.custodian, c.make('CUSTODIANPASSWORD'));
   for (const a of [admin, reviewer, custodian]) {
     c.add(`TOTPSECRET ${a.username}`, a.totpSecret);
     c.add(`RECOVERYKEY ${a.username}`, a.recoveryKey);
@@ -140,8 +142,8 @@ export async function walkProduct(base: string, setup: Setup, names: { admin: st
   await noisy.get(`/followup/${c.make('PATH')}`);
   await noisy.get(`/lang/en?next=/${c.make('NEXT')}`);
 
-  const reviewerSession = await loginStaff(base, reviewer);
-  const custodianSession = await loginStaff(base, custodian);
+  const reviewerSession = await loginStaff(staffBase, reviewer);
+  const custodianSession = await loginStaff(staffBase, custodian);
   const cases = await queueCases(reviewerSession);
   let n = 0;
   for (const caseNumber of cases) {

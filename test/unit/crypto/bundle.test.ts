@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CryptoError, cryptoReady, generateBoxKeyPair, openBundle, randomBytes, sealBundle } from '../../../server/crypto/index.js';
+import { CryptoError, cryptoReady, generateBoxKeyPair, openBundle, randomBytes, sealBundle } from '../../../server/core/crypto/index.js';
 
 beforeAll(async () => {
   await cryptoReady();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { fromBase64, fromHex, fromUtf8, toBase64, toBase64Url, toHex, utf8 } from '../../../server/crypto/index.js';
+import { fromBase64, fromHex, fromUtf8, toBase64, toBase64Url, toHex, utf8 } from '../../../server/core/crypto/index.js';
 
 // These helpers use Buffer, not libsodium: no cryptoReady() needed.
 describe('encoding helpers', () => {

@@ -8,7 +8,7 @@ import {
   openSealedKey,
   resealKey,
   sealKeyTo,
-} from '../../../server/crypto/index.js';
+} from '../../../server/core/crypto/index.js';
 
 beforeAll(cryptoReady);
 

@@ -12,7 +12,7 @@ import {
   sha256,
   toHex,
   utf8,
-} from '../../../server/crypto/index.js';
+} from '../../../server/core/crypto/index.js';
 
 // node:crypto based: no cryptoReady() needed.
 const indexKey = fromHex('0b'.repeat(32));

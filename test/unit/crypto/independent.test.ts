@@ -34,8 +34,8 @@ import {
   utf8,
   wrapKey,
   type RecordPurpose,
-} from '../../../server/crypto/index.js';
-import { pushStreamForTest, sealRecordWithNonce, wrapKeyWithNonce } from '../../../server/crypto/vectors.js';
+} from '../../../server/core/crypto/index.js';
+import { pushStreamForTest, sealRecordWithNonce, wrapKeyWithNonce } from '../../../server/core/crypto/vectors.js';
 
 beforeAll(cryptoReady);
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cryptoReady, formatKdfCost, Kdf, parseKdfCost } from '../../../server/crypto/index.js';
+import { cryptoReady, formatKdfCost, Kdf, parseKdfCost } from '../../../server/core/crypto/index.js';
 
 beforeAll(async () => {
   await cryptoReady();

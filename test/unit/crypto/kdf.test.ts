@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Kdf, cryptoReady, fromHex, normaliseReceipt, type Argon2Params } from '../../../server/crypto/index.js';
+import { Kdf, cryptoReady, fromHex, normaliseReceipt, type Argon2Params } from '../../../server/core/crypto/index.js';
 
 beforeAll(cryptoReady);
 

@@ -11,7 +11,7 @@ import {
   newToken,
   parseRecoveryKey,
   randomBytes,
-} from '../../../server/crypto/index.js';
+} from '../../../server/core/crypto/index.js';
 
 beforeAll(cryptoReady);
 

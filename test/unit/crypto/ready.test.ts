@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cryptoReady, newSymmetricKey, randomBytes, sha256, utf8 } from '../../../server/crypto/index.js';
+import { cryptoReady, newSymmetricKey, randomBytes, sha256, utf8 } from '../../../server/core/crypto/index.js';
 
 // Each test file runs in its own process, so libsodium starts uninitialised here.
 describe('cryptoReady', () => {

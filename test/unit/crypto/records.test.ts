@@ -11,7 +11,7 @@ import {
   sealJson,
   sealRecord,
   type RecordPurpose,
-} from '../../../server/crypto/index.js';
+} from '../../../server/core/crypto/index.js';
 
 beforeAll(cryptoReady);
 

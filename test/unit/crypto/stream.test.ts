@@ -9,7 +9,7 @@ import {
   decryptChunks,
   encryptChunks,
   newSymmetricKey,
-} from '../../../server/crypto/index.js';
+} from '../../../server/core/crypto/index.js';
 
 beforeAll(cryptoReady);
 

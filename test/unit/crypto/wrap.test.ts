@@ -8,7 +8,7 @@ import {
   newSymmetricKey,
   unwrapKey,
   wrapKey,
-} from '../../../server/crypto/index.js';
+} from '../../../server/core/crypto/index.js';
 
 beforeAll(cryptoReady);
 

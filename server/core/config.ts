@@ -1,0 +1,221 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Configuration is read from the environment exactly once, validated, and frozen.
+ * A bad value stops the process at start with a message naming the variable,
+ * rather than surfacing later as a confusing runtime failure.
+ */
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const positiveInt = z.coerce.number().int().positive();
+const port = z.coerce.number().int().min(0).max(65535);
+const origin = z.url({ protocol: /^https?$/ });
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PUBLIC_URL: origin.optional(),
+  STAFF_PORT: port.default(3001),
+  STAFF_HOST: z.string().min(1).default('127.0.0.1'),
+  STAFF_URL: origin.optional(),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
+  DATABASE_POOL_SIZE: positiveInt.default(10),
+  DATA_DIR: z.string().min(1).default('./data'),
+  SECRETS_FILE: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: z.string().default('false'),
+  BODY_LIMIT_KB: positiveInt.default(256),
+  ARGON2_MEMORY_KIB: z.coerce.number().int().min(1024).default(65536),
+  ARGON2_ITERATIONS: z.coerce.number().int().min(1).default(3),
+  ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(16).default(1),
+  ARGON2_MAX_CONCURRENT: positiveInt.default(2),
+  MIGRATE_ON_START: bool.default(true),
+  SLA_CRITICAL_TRIAGE_MINUTES: positiveInt.default(60),
+  SLA_ACK_HOURS: positiveInt.default(24),
+  SLA_FEEDBACK_DAYS: positiveInt.default(30),
+  REFERRAL_REQUIRES_APPROVAL: bool.default(false),
+});
+
+const secretsSchema = z.object({
+  csrfSecret: z.string().min(43),
+  blindIndexKey: z.string().min(43),
+  rateLimitKey: z.string().min(43),
+  receiptPepper: z.string().min(43),
+});
+
+export type ServerSecrets = {
+  /** Signs double-submit CSRF tokens. */
+  readonly csrfSecret: string;
+  /** HMAC key of the waybill / phone blind indexes. Losing it breaks linking of new to old reports. */
+  readonly blindIndexKey: Uint8Array;
+  /** Keys the daily-rotating hash of client addresses used by rate limits. */
+  readonly rateLimitKey: Uint8Array;
+  /**
+   * Mixed into the salt of receipt derivations, so that a thief holding only the database cannot
+   * even start guessing receipts. Losing it means reporters can no longer log in with their receipts
+   * (the reports themselves stay readable by reviewers): back it up with the rest of this file.
+   */
+  readonly receiptPepper: Uint8Array;
+};
+
+/** Where one of the two apps listens, and the origin people reach it at. */
+export type Site = {
+  readonly host: string;
+  readonly port: number;
+  /** The origin used in every link that sends someone to this app (PUBLIC_URL / STAFF_URL). */
+  readonly url: URL;
+  /** True when the origin is https: cookies then carry Secure and the __Host- prefix, and HSTS is sent. */
+  readonly secure: boolean;
+};
+
+export type Config = {
+  readonly env: 'development' | 'production' | 'test';
+  /** The reporting site: landing, guide, report form, follow-up, employee pages. On the internet. */
+  readonly public: Site;
+  /** The staff workspace, everything under /staff. On loopback by default; publish it only on an internal network or VPN. */
+  readonly staff: Site;
+  readonly database:
+    | { readonly driver: 'pg'; readonly url: string; readonly poolSize: number }
+    | { readonly driver: 'pglite'; readonly dataDir: string };
+  readonly dataDir: string;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly trustProxy: boolean | number | string;
+  readonly bodyLimitBytes: number;
+  readonly argon2: {
+    readonly memoryKiB: number;
+    readonly iterations: number;
+    readonly parallelism: number;
+    readonly maxConcurrent: number;
+  };
+  readonly migrateOnStart: boolean;
+  /** Service-level timers set on every new report (DESIGN §5). */
+  readonly sla: {
+    /** Immediate-danger tips must be triaged within this many minutes. */
+    readonly criticalTriageMinutes: number;
+    /** Other tips must be acknowledged within this many hours. */
+    readonly ackHours: number;
+    /** The reporter hears back at least this often, in days. */
+    readonly feedbackDays: number;
+  };
+  /** Four-eyes: a referral to the authorities counts only once a second reviewer approves it. */
+  readonly referralRequiresApproval: boolean;
+  readonly secrets: ServerSecrets;
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Parses the environment. Throws ConfigError naming every bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const parsed = envSchema.safeParse(stripEmpty(env));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  if (e.PORT !== 0 && e.PORT === e.STAFF_PORT && e.HOST === e.STAFF_HOST) {
+    throw new ConfigError('Invalid configuration:\n  STAFF_PORT: the staff workspace needs its own listener; it equals PORT on the same host');
+  }
+  const dataDir = resolve(e.DATA_DIR);
+  const config: Config = {
+    env: e.NODE_ENV,
+    public: site(e.HOST, e.PORT, e.PUBLIC_URL),
+    staff: site(e.STAFF_HOST, e.STAFF_PORT, e.STAFF_URL),
+    database: e.DATABASE_URL
+      ? { driver: 'pg', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
+      : { driver: 'pglite', dataDir: resolve(dataDir, 'pglite') },
+    dataDir,
+    logLevel: e.LOG_LEVEL,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    bodyLimitBytes: e.BODY_LIMIT_KB * 1024,
+    argon2: {
+      memoryKiB: e.ARGON2_MEMORY_KIB,
+      iterations: e.ARGON2_ITERATIONS,
+      parallelism: e.ARGON2_PARALLELISM,
+      maxConcurrent: e.ARGON2_MAX_CONCURRENT,
+    },
+    migrateOnStart: e.MIGRATE_ON_START,
+    sla: {
+      criticalTriageMinutes: e.SLA_CRITICAL_TRIAGE_MINUTES,
+      ackHours: e.SLA_ACK_HOURS,
+      feedbackDays: e.SLA_FEEDBACK_DAYS,
+    },
+    referralRequiresApproval: e.REFERRAL_REQUIRES_APPROVAL,
+    secrets: loadSecrets(e.SECRETS_FILE ? resolve(e.SECRETS_FILE) : resolve(dataDir, 'secrets.json')),
+  };
+  return deepFreeze(config);
+}
+
+function site(host: string, port: number, url: string | undefined): Site {
+  // An IPv6 literal needs brackets in a URL.
+  const origin = new URL(url ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+  return { host, port, url: origin, secure: origin.protocol === 'https:' };
+}
+
+function stripEmpty(env: Env): Env {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'false' || value === '0') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value; // an address list or preset understood by Express ('loopback', '10.0.0.0/8', …)
+}
+
+/**
+ * Server secrets live in a JSON file (shared by every app instance). On first start the file is
+ * created with fresh random values and 0600 permissions; afterwards it is only read.
+ */
+function loadSecrets(path: string): ServerSecrets {
+  if (!existsSync(path)) {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const fresh = {
+      csrfSecret: randomBytes(32).toString('base64url'),
+      blindIndexKey: randomBytes(32).toString('base64url'),
+      rateLimitKey: randomBytes(32).toString('base64url'),
+      receiptPepper: randomBytes(32).toString('base64url'),
+    };
+    // 'wx' fails if another instance created it first; then we read theirs.
+    try {
+      writeFileSync(path, JSON.stringify(fresh, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+      chmodSync(path, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`SECRETS_FILE: cannot read ${path}: ${(err as Error).message}`);
+  }
+  const parsed = secretsSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(`SECRETS_FILE: ${path} is malformed (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')})`);
+  }
+  return {
+    csrfSecret: parsed.data.csrfSecret,
+    blindIndexKey: Buffer.from(parsed.data.blindIndexKey, 'base64url'),
+    rateLimitKey: Buffer.from(parsed.data.rateLimitKey, 'base64url'),
+    receiptPepper: Buffer.from(parsed.data.receiptPepper, 'base64url'),
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !(value instanceof URL) && !ArrayBuffer.isView(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,108 @@
+/**
+ * The employee tip form: the public report flow's validation, form context and upload pipeline,
+ * sealed through the shared report core as channel 'employee' with the account's key pair and
+ * sealed identity. Never sees req/res.
+ */
+import type { AppContext } from '../context.js';
+import { hitRateLimit, type RateLimitRule } from '../rate-limit.js';
+import { hmacSha256, toHex, utf8 } from '../crypto/index.js';
+import { NoRecipientsError, submitReport } from '../reports/service.js';
+import { isProvinceCode, type IdentityRecord } from '../reports/model.js';
+import { openUploadBatch, fileErrors } from '../intake/service.js';
+import { emptyReportValues, fieldErrors, parcelFrom, readReportValues, REPORT_TEXT_FIELDS, type FieldError, type ReportFormValues } from '../intake/schema.js';
+import type { FormWithFiles, UploadBatch } from '../intake/uploads.js';
+import type { EmployeePrincipal } from './principal.js';
+import { openEmployeeIdentity } from './keys.js';
+import { findOutletForIdentity, findOwnIdentity } from './repository.js';
+import { employeeReportSchema, type ValidEmployeeReport } from './schema.js';
+
+/** Form POSTs (each may stage files) and sealed tips per account and hour. */
+export const EMPLOYEE_POST_LIMIT: RateLimitRule = { bucket: 'employee-report-post', limit: 60, windowSeconds: 3600 };
+export const EMPLOYEE_REPORT_LIMIT: RateLimitRule = { bucket: 'employee-report', limit: 20, windowSeconds: 3600 };
+
+/** A per-account rate-limit key that does not repeat the employee id in the rate_limits table. */
+export function employeeLimitKey(ctx: AppContext, purpose: string, employeeId: string): string {
+  return toHex(hmacSha256(ctx.config.secrets.rateLimitKey, utf8(`employee-${purpose}:${employeeId}`)));
+}
+
+export async function allowEmployeePost(ctx: AppContext, employee: EmployeePrincipal): Promise<boolean> {
+  return (await hitRateLimit(ctx.database.db, EMPLOYEE_POST_LIMIT, employeeLimitKey(ctx, 'post', employee.id))).allowed;
+}
+
+/** A fresh form: company, outlet and province from the employee's outlet; identity confidential. */
+export async function employeeFormDefaults(ctx: AppContext, employee: EmployeePrincipal): Promise<ReportFormValues> {
+  const outlet = await findOutletForIdentity(ctx.database.db, employee.outletId);
+  return {
+    ...emptyReportValues(),
+    courier_company: outlet?.organisation_name ?? '',
+    outlet: outlet ? `${outlet.city} ${outlet.name}` : '',
+    province: outlet?.province ?? '',
+    identity_choice: 'confidential',
+  };
+}
+
+export type EmployeeReportOutcome =
+  | { kind: 'form'; status: number; values: ReportFormValues; errors: FieldError[]; batch: UploadBatch }
+  | { kind: 'submitted'; caseNumber: string };
+
+/** One POST of the employee form: re-render with everything kept, or seal and store the tip. */
+export async function handleEmployeeReportPost(
+  ctx: AppContext,
+  employee: EmployeePrincipal,
+  post: FormWithFiles & { overPostLimit: boolean },
+): Promise<EmployeeReportOutcome> {
+  const batch = post.batch ?? (await openUploadBatch(ctx, post.fields));
+  const values = readReportValues(post.fields);
+  const form = (status: number, errors: FieldError[]): EmployeeReportOutcome => ({ kind: 'form', status, values, errors, batch });
+  if (post.overPostLimit) return form(429, [{ field: 'form', messageKey: 'intake.errors.too_many_reports' }]);
+
+  const parsed = employeeReportSchema.safeParse(values);
+  const truncated = [...post.truncated].filter((f) => (REPORT_TEXT_FIELDS as readonly string[]).includes(f));
+  const errors = [
+    ...truncated.map((field) => ({ field, messageKey: 'intake.errors.too_long' })),
+    ...(parsed.success ? [] : fieldErrors(parsed.error)),
+    ...fileErrors(batch),
+  ];
+  if (!parsed.success || errors.length > 0) return form(422, errors);
+  if (!(await hitRateLimit(ctx.database.db, EMPLOYEE_REPORT_LIMIT, employeeLimitKey(ctx, 'report', employee.id))).allowed) {
+    return form(429, [{ field: 'form', messageKey: 'intake.errors.too_many_reports' }]);
+  }
+  try {
+    const { caseNumber } = await submitEmployeeReport(ctx, employee, parsed.data, batch);
+    return { kind: 'submitted', caseNumber };
+  } catch (err) {
+    if (!(err instanceof NoRecipientsError)) throw err;
+    return form(503, [{ field: 'form', messageKey: 'intake.errors.no_recipients' }]);
+  }
+}
+
+async function submitEmployeeReport(ctx: AppContext, employee: EmployeePrincipal, valid: ValidEmployeeReport, batch: UploadBatch) {
+  const identity = await employeeIdentityRecord(ctx, employee, valid.identity_choice);
+  return submitReport(ctx, null, {
+    reporter: { kind: 'employee', employeeId: employee.id, publicKey: employee.publicKey },
+    categories: valid.categories,
+    description: valid.description,
+    immediateDanger: valid.immediate_danger,
+    parcel: parcelFrom(valid),
+    province: isProvinceCode(valid.province) ? valid.province : null,
+    identity,
+    attachments: batch.files,
+  });
+}
+
+/**
+ * The identity record attached to the tip (sealed there under KI, for custodians and the
+ * employee): opened from the account's sealed identity with the employee's own private key, which
+ * only this signed-in session holds. The server could not attach it on its own.
+ */
+async function employeeIdentityRecord(
+  ctx: AppContext,
+  employee: EmployeePrincipal,
+  consent: IdentityRecord['consent'],
+): Promise<IdentityRecord> {
+  const own = await findOwnIdentity(ctx.database.db, employee.id);
+  if (!own) throw new Error('employee has no identity grant');
+  const identity = openEmployeeIdentity(employee.id, new Uint8Array(own.identity_sealed), new Uint8Array(own.sealed_key), employee);
+  const outlet = `${identity.outlet.city} ${identity.outlet.name}`;
+  return { name: identity.name, phone: identity.phone, employee: { number: identity.employeeNumber, company: identity.company, outlet }, consent };
+}

@@ -1,0 +1,44 @@
+import { Router, type Express } from 'express';
+import type { AppContext } from '../core/context.js';
+import { buildApp } from '../web/app.js';
+import { siteRoutes } from './site-routes.js';
+import { guideRoutes } from './guide-routes.js';
+import { intakeRoutes } from './intake/routes.js';
+import { followupRoutes } from './followup/routes.js';
+import { employeeAccountRoutes } from './employees/account-routes.js';
+import { employeeTipRoutes } from './employees/tip-routes.js';
+import { employeeReportRoutes } from './employees/report-routes.js';
+
+/**
+ * The routes that take files. Only these accept multipart bodies; their streaming parser checks
+ * the CSRF token before the first file byte. Every other POST of this app refuses multipart.
+ */
+export const PUBLIC_FILE_ROUTES = ['/report', '/followup/files', '/employee/report', '/employee/tips/:caseNumber/files'] as const;
+
+/**
+ * The public reporting site: landing, guide, report form, receipt follow-up and the delivery
+ * employees' pages. It has no staff route at all: /staff and everything under it is a 404 here.
+ */
+export function createPublicApp(ctx: AppContext): Express {
+  const routes = Router();
+  routes.use(siteRoutes());
+  routes.use(guideRoutes());
+  routes.use(intakeRoutes(ctx));
+  routes.use(followupRoutes(ctx));
+  routes.use(employeeAccountRoutes(ctx));
+  routes.use(employeeTipRoutes(ctx));
+  routes.use(employeeReportRoutes(ctx));
+  return buildApp(
+    ctx,
+    {
+      site: ctx.config.public,
+      views: 'public',
+      layout: 'public',
+      prefix: '',
+      csrfCookie: 'csrf',
+      sessionCookies: ['employee', 'followup'],
+      fileRoutes: PUBLIC_FILE_ROUTES,
+    },
+    routes,
+  );
+}

@@ -1,0 +1,54 @@
+import { Router, type Response } from 'express';
+import type { AppContext } from '../../core/context.js';
+import { keepFormWhenUnavailable, readFormWithFiles, unlessUnavailable } from '../intake/request.js';
+import type { FormWithFiles } from '../../core/intake/uploads.js';
+import { reportFormContext, unavailableContext } from '../intake/view.js';
+import { readReportValues, type FieldError, type ReportFormValues } from '../../core/intake/schema.js';
+import type { UploadBatch } from '../../core/intake/uploads.js';
+import { requireEmployee } from './guard.js';
+import { EMPLOYEE_CONSENT } from '../../core/employees/schema.js';
+import { allowEmployeePost, employeeFormDefaults, handleEmployeeReportPost } from '../../core/employees/report.js';
+
+/**
+ * /employee/report: the public form's partials and upload pipeline with the outlet filled in and
+ * the account's identity attached sealed. The "file anonymously instead" link goes to /report,
+ * which never reads the employee cookie, so nothing ties that report to this account.
+ */
+export function employeeReportRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const guard = requireEmployee(ctx);
+
+  router.get('/employee/report', guard, async (req, res) => {
+    renderForm(res, 200, await employeeFormDefaults(ctx, req.employee!), [], null);
+  });
+
+  // While the database is away (even the session check needs it) the form comes back with what was typed.
+  router.post('/employee/report', keepFormWhenUnavailable(ctx, guard, renderUnavailable), async (req, res) => {
+    const form = await readFormWithFiles(ctx, req, res, { mayPost: () => allowEmployeePost(ctx, req.employee!) });
+    const allowed = form.limit.ok && form.limit.value;
+    if (!form.limit.ok || form.storageFailed) return renderUnavailable(res, form);
+    const result = await unlessUnavailable(handleEmployeeReportPost(ctx, req.employee!, { ...form, overPostLimit: !allowed }));
+    if (!result.ok) return renderUnavailable(res, form);
+    const outcome = result.value;
+    if (outcome.kind === 'submitted') return res.redirect(303, `/employee/tips/${outcome.caseNumber}?done=filed`);
+    if (outcome.status === 429) res.setHeader('Retry-After', '3600');
+    renderForm(res, outcome.status, outcome.values, outcome.errors, outcome.batch);
+  });
+
+  return router;
+}
+
+function renderUnavailable(res: Response, form: FormWithFiles): void {
+  res.setHeader('Retry-After', '30');
+  renderForm(res, 503, readReportValues(form.fields), [], null, unavailableContext(form));
+}
+
+function renderForm(res: Response, status: number, values: ReportFormValues, errors: FieldError[], batch: UploadBatch | null, extra: object = {}): void {
+  const context = { ...reportFormContext(values, errors, batch, batch?.refused ?? []), ...extra };
+  const chosen = (EMPLOYEE_CONSENT as readonly string[]).includes(values.identity_choice) ? values.identity_choice : 'confidential';
+  res.status(status).render('employees/report', {
+    titleKey: 'employees.report.title',
+    ...context,
+    consentChoices: EMPLOYEE_CONSENT.map((value) => ({ value, checked: value === chosen })),
+  });
+}

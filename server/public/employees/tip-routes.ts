@@ -1,0 +1,113 @@
+import { Router, type Request, type Response } from 'express';
+import type { AppContext } from '../../core/context.js';
+import { NotFoundError, ServiceUnavailableError } from '../../core/errors.js';
+import { first } from '../../core/fields.js';
+import { readFormWithFiles } from '../intake/request.js';
+import { openUploadBatch } from '../../core/intake/service.js';
+import { LIMITS_VIEW, stagingContext } from '../intake/view.js';
+import type { UploadBatch } from '../../core/intake/uploads.js';
+import { t } from '../../core/i18n/index.js';
+import { fieldErrors, formErrors, type FormErrors } from '../../web/employee-form-errors.js';
+import { requireEmployee } from './guard.js';
+import { allowEmployeePost } from '../../core/employees/report.js';
+import { fileNoteForm, MESSAGE_MAX_CHARS, replyForm } from '../../core/employees/schema.js';
+import { addFilesToMyTip, listMyTips, openMyTip, openMyTipFile, replyToMyTip } from '../../core/employees/tips.js';
+
+const FILE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const NOTICES = new Set(['filed', 'sent', 'added']);
+
+/** What a re-rendered tip page carries back: the reply typed, or the files staged, and why refused. */
+type TipForms = { reply?: { body: string; errors: FormErrors }; files?: { batch: UploadBatch; note: string; errorKey: string } };
+
+/** "My tips": the employee's own reports, their threads, replies and files. */
+export function employeeTipRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const guard = requireEmployee(ctx);
+
+  router.get('/employee/tips', guard, async (req, res) => {
+    const tips = await listMyTips(ctx, req.employee!);
+    res.render('employees/tips', { titleKey: 'employees.tips.title', tips });
+  });
+
+  async function renderTip(req: Request, res: Response, status = 200, forms: TipForms = {}) {
+    const tip = await openMyTip(ctx, req.employee!, String(req.params.caseNumber));
+    if (!tip) throw new NotFoundError();
+    const notice = typeof req.query.done === 'string' && NOTICES.has(req.query.done) ? req.query.done : undefined;
+    res.status(status).render('employees/tip', {
+      titleKey: 'employees.tip.title',
+      tip,
+      notice,
+      replyBody: forms.reply?.body ?? '',
+      errors: forms.reply?.errors,
+      maxChars: MESSAGE_MAX_CHARS,
+      // For the shared report-attachments partial.
+      limits: LIMITS_VIEW,
+      staging: forms.files ? stagingContext(forms.files.batch) : null,
+      refused: (forms.files?.batch.refused ?? []).map((r) => ({ name: r.name, problemKey: `intake.fileProblems.${r.problem}` })),
+      fieldErrors: forms.files ? { files: forms.files.errorKey } : {},
+      fileNote: forms.files?.note ?? '',
+    });
+  }
+
+  router.get('/employee/tips/:caseNumber', guard, (req, res) => renderTip(req, res));
+
+  router.post('/employee/tips/:caseNumber/messages', guard, async (req, res) => {
+    const typed = typeof req.body?.body === 'string' ? (req.body.body as string).slice(0, MESSAGE_MAX_CHARS * 2) : '';
+    const parsed = replyForm.safeParse(req.body ?? {});
+    if (!parsed.success) return renderTip(req, res, 422, { reply: { body: typed, errors: formErrors(parsed.error, req.locale, 'employees.errors.reply') } });
+    if (!(await allowEmployeePost(ctx, req.employee!))) {
+      res.setHeader('Retry-After', '3600');
+      const errors = fieldErrors({ body: t(req.locale, 'intake.errors.too_many_reports') });
+      return renderTip(req, res, 429, { reply: { body: typed, errors } });
+    }
+    const caseNumber = String(req.params.caseNumber);
+    if (!(await replyToMyTip(ctx, req.employee!, caseNumber, parsed.data.body))) throw new NotFoundError();
+    res.redirect(303, `/employee/tips/${caseNumber}?done=sent#thread`);
+  });
+
+  router.post('/employee/tips/:caseNumber/files', guard, async (req, res) => {
+    const form = await readFormWithFiles(ctx, req, res, { mayPost: () => allowEmployeePost(ctx, req.employee!) });
+    if (!form.limit.ok) throw new ServiceUnavailableError();
+    const allowed = form.limit.value;
+    const batch = form.batch ?? (await openUploadBatch(ctx, form.fields));
+    const note = fileNoteForm.safeParse({ note: first(form.fields, 'note') });
+    const problem = filesProblem(allowed, batch, note.success);
+    if (problem || !note.success) {
+      const typed = first(form.fields, 'note').slice(0, MESSAGE_MAX_CHARS * 2);
+      return renderTip(req, res, allowed ? 422 : 429, { files: { batch, note: typed, errorKey: problem ?? 'employees.errors.replyTooLong' } });
+    }
+    const caseNumber = String(req.params.caseNumber);
+    if (!(await addFilesToMyTip(ctx, req.employee!, caseNumber, batch.files, note.data.note))) throw new NotFoundError();
+    res.redirect(303, `/employee/tips/${caseNumber}?done=added#files-title`);
+  });
+
+  // Always a download, never rendered inline: a file from a reviewer or a reporter is untrusted.
+  router.get('/employee/tips/:caseNumber/files/:fileId', guard, async (req, res) => {
+    const fileId = String(req.params.fileId);
+    const file = FILE_ID.test(fileId) ? await openMyTipFile(ctx, req.employee!, String(req.params.caseNumber), fileId) : null;
+    if (!file) throw new NotFoundError();
+    res.attachment(file.name); // Content-Disposition with the name safely encoded
+    res.setHeader('Content-Type', file.type);
+    res.setHeader('Content-Length', String(file.size));
+    try {
+      for await (const chunk of file.stream) {
+        if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+      }
+      res.end();
+    } catch (err) {
+      // A chunk failed to authenticate: abort rather than present a truncated file as complete.
+      res.destroy();
+      throw err;
+    }
+  });
+
+  return router;
+}
+
+/** Why an add-files POST cannot be accepted as it is (the staged files are kept for the retry). */
+function filesProblem(allowed: boolean, batch: UploadBatch, noteOk: boolean): string | null {
+  if (!allowed) return 'intake.errors.too_many_reports';
+  if (batch.refused.length > 0) return 'intake.errors.files_refused';
+  if (batch.files.length === 0) return 'employees.errors.noFile';
+  return noteOk ? null : 'employees.errors.replyTooLong';
+}

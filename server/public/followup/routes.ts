@@ -1,0 +1,154 @@
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import type { AppContext } from '../../core/context.js';
+import { cookieName, cookieOptions } from '../../web/cookies.js';
+import { clientKey } from '../../web/client.js';
+import { destroySession, loadSession, type OpenSession } from '../../core/sessions/store.js';
+import { keepFormWhenUnavailable, readFormWithFiles, textOnlyForm, unlessUnavailable } from '../intake/request.js';
+import type { FormWithFiles } from '../../core/intake/uploads.js';
+import { emptyReportValues } from '../../core/intake/schema.js';
+import { reportFormContext, unavailableContext } from '../intake/view.js';
+import { openUploadBatch, fileErrors } from '../../core/intake/service.js';
+import { fieldsFromBody, first } from '../../core/fields.js';
+import { consentSchema, fileNoteSchema, formErrors, loginSchema, replySchema } from '../../core/followup/schema.js';
+import { addFiles, allowAction, changeConsent, loginWithReceipt, reporterCase, sendReply } from '../../core/followup/service.js';
+import { consentRetryContext, statusPageContext, type StatusPageState } from './view.js';
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    reporterSession?: OpenSession | null;
+  }
+}
+
+/**
+ * The reporter's side after submission, behind its own cookie (session kind 'reporter', 15 minutes
+ * idle, 2 hours at most). Separate from every staff and employee session, as SecureDrop separates
+ * its source and journalist interfaces.
+ */
+export function followupRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const cookie = cookieName(ctx.config.public, 'followup');
+  const loadReporter: RequestHandler = async (req, res, next) => {
+    res.locals.reporterSession = await loadSession(ctx.database.db, 'reporter', req.cookies?.[cookie]);
+    next();
+  };
+  const renderStatus = (req: Request, res: Response, state: StatusPageState = {}) => renderStatusPage(ctx, req, res, state);
+  // Reply and file forms while the database is away: their text comes back on a "try again" page.
+  const loadReporterKeepingForm = keepFormWhenUnavailable(ctx, loadReporter, renderUnavailable);
+
+  router.get('/followup', loadReporter, async (req, res) => {
+    if (!res.locals.reporterSession) return renderLogin(res, 200);
+    await renderStatus(req, res);
+  });
+
+  router.post('/followup', async (req, res) => {
+    const { receipt } = loginSchema.parse({ receipt: (req.body as Record<string, unknown> | undefined)?.receipt });
+    const result = await loginWithReceipt(ctx, receipt, clientKey(ctx.config, req));
+    if (result.kind === 'ok') {
+      res.cookie(cookie, result.cookie, cookieOptions(ctx.config.public, { sameSite: 'strict' }));
+      res.redirect(303, '/followup');
+      return;
+    }
+    if (result.kind === 'throttled') res.setHeader('Retry-After', String(result.retryAfterSeconds));
+    renderLogin(res, result.kind === 'throttled' ? 429 : 401, result.kind === 'throttled' ? 'followup.errors.throttled' : 'followup.errors.invalid');
+  });
+
+  router.post('/followup/reply', loadReporterKeepingForm, async (req, res) => {
+    const session = requireSession(res);
+    if (!session) return renderLogin(res, 401, 'followup.errors.expired');
+    const fields = fieldsFromBody(req.body);
+    const body = first(fields, 'body');
+    const parsed = replySchema.safeParse({ body });
+    if (!parsed.success) return renderStatus(req, res, { status: 422, reply: body, errors: formErrors(parsed.error) });
+    const allowed = await unlessUnavailable(allowAction(ctx, clientKey(ctx.config, req)));
+    if (allowed.ok && !allowed.value) return renderStatus(req, res, { status: 429, reply: body, errors: [throttled('body')] });
+    const sent = allowed.ok ? await unlessUnavailable(sendReply(ctx, session, parsed.data.body)) : allowed;
+    if (!sent.ok) return renderUnavailable(res, textOnlyForm(fields));
+    if (!sent.value) return renderLogin(res, 401, 'followup.errors.expired');
+    res.redirect(303, '/followup#thread');
+  });
+
+  router.post('/followup/files', loadReporterKeepingForm, async (req, res) => {
+    const session = requireSession(res);
+    const form = await readFormWithFiles(ctx, req, res, { mayPost: async () => (session ? allowAction(ctx, clientKey(ctx.config, req)) : false) });
+    const allowed = form.limit.ok && form.limit.value;
+    if (!form.limit.ok || form.storageFailed) return renderUnavailable(res, form);
+    if (!session) return renderLogin(res, 401, 'followup.errors.expired');
+    const opened = form.batch ? { ok: true as const, value: form.batch } : await unlessUnavailable(openUploadBatch(ctx, form.fields));
+    if (!opened.ok) return renderUnavailable(res, form);
+    const batch = opened.value;
+    const note = first(form.fields, 'note');
+    const parsed = fileNoteSchema.safeParse({ note });
+    const errors = [
+      ...(allowed ? [] : [throttled('files')]),
+      ...(parsed.success ? [] : formErrors(parsed.error)),
+      ...(allowed && batch.files.length === 0 && batch.refused.length === 0 ? [{ field: 'files', messageKey: 'followup.errors.no_files' }] : []),
+      ...fileErrors(batch),
+    ];
+    if (errors.length > 0 || !parsed.success) return renderStatus(req, res, { status: allowed ? 422 : 429, note, batch, errors });
+    const added = await unlessUnavailable(addFiles(ctx, session, batch, parsed.data.note));
+    if (!added.ok) return renderUnavailable(res, { ...form, batch });
+    if (!added.value) return renderLogin(res, 401, 'followup.errors.expired');
+    res.redirect(303, '/followup#files');
+  });
+
+  router.post('/followup/consent', loadReporterKeepingForm, async (req, res) => {
+    const session = requireSession(res);
+    if (!session) return renderLogin(res, 401, 'followup.errors.expired');
+    const fields = fieldsFromBody(req.body);
+    const values = Object.fromEntries(['consent', 'identity_name', 'identity_phone', 'identity_id_number', 'identity_contact'].map((n) => [n, first(fields, n)]));
+    const parsed = consentSchema.safeParse(values);
+    if (!parsed.success) return renderStatus(req, res, { status: 422, consent: values, errors: formErrors(parsed.error) });
+    const unavailable = () => renderUnavailable(res, textOnlyForm(fields));
+    const allowed = await unlessUnavailable(allowAction(ctx, clientKey(ctx.config, req)));
+    if (!allowed.ok) return unavailable();
+    if (!allowed.value) return renderStatus(req, res, { status: 429, consent: values, errors: [throttled('consent')] });
+    const changed = await unlessUnavailable(changeConsent(ctx, session, parsed.data));
+    if (!changed.ok) return unavailable();
+    const result = changed.value;
+    if (result.kind === 'gone') return renderLogin(res, 401, 'followup.errors.expired');
+    if (result.kind === 'refused') return renderStatus(req, res, { status: 422, consent: values, errors: [{ field: result.field, messageKey: result.messageKey }] });
+    res.redirect(303, '/followup#consent');
+  });
+
+  router.post('/followup/logout', async (req, res) => {
+    await destroySession(ctx.database.db, req.cookies?.[cookie]);
+    res.clearCookie(cookie, cookieOptions(ctx.config.public, { sameSite: 'strict' }));
+    res.render('followup/logged-out', { titleKey: 'followup.loggedOut.title' });
+  });
+
+  return router;
+}
+
+function requireSession(res: Response): OpenSession | null {
+  return res.locals.reporterSession ?? null;
+}
+
+const throttled = (field: string) => ({ field, messageKey: 'followup.errors.action_throttled' });
+
+/** Neither the thread nor the files can be read now; the reply and the file note come back as typed. */
+function renderUnavailable(res: Response, form: FormWithFiles): void {
+  res.setHeader('Retry-After', '30');
+  res.status(503).render('followup/unavailable', {
+    titleKey: 'errors.unavailableTitle',
+    ...reportFormContext(emptyReportValues(), [], null),
+    ...unavailableContext(form),
+    reply: first(form.fields, 'body'),
+    note: first(form.fields, 'note'),
+    consentRetry: consentRetryContext(Object.fromEntries(Object.keys(form.fields).map((n) => [n, first(form.fields, n)]))),
+  });
+}
+
+function renderLogin(res: Response, status: number, errorKey?: string): void {
+  res.status(status).render('followup/login', {
+    titleKey: 'followup.login.title',
+    errors: errorKey ? [{ href: '#field-receipt', messageKey: errorKey }] : [],
+    receiptError: errorKey,
+  });
+}
+
+async function renderStatusPage(ctx: AppContext, _req: Request, res: Response, state: StatusPageState): Promise<void> {
+  const session = requireSession(res);
+  const view = session ? await reporterCase(ctx, session) : null;
+  if (!view) return renderLogin(res, 401, 'followup.errors.expired');
+  res.status(state.status ?? 200).render('followup/status', { titleKey: 'followup.status.title', ...statusPageContext(view, state) });
+}

@@ -1,0 +1,50 @@
+import { Router, type Express } from 'express';
+import type { AppContext } from '../core/context.js';
+import { buildApp } from '../web/app.js';
+import { staffAuthRoutes } from './auth-routes.js';
+import { staffEnrolRoutes } from './enrol-routes.js';
+import { staffAccountRoutes } from './account-routes.js';
+import { staffAdminRoutes } from './admin-routes.js';
+import { organisationRoutes } from './organisations-routes.js';
+import { queueRoutes } from './queue-routes.js';
+import { caseRoutes } from './cases/routes.js';
+import { custodyRoutes } from './custody-routes.js';
+import { referralRoutes } from './referral-routes.js';
+
+/**
+ * The staff workspace: every page under /staff (the prefix stays, so a proxy can also route by
+ * path). It has none of the public pages. Staff never upload files, so this app takes no
+ * multipart body at all: each one is refused before it is parsed.
+ *   /staff/login, /staff/logout, /staff/recover           — auth-routes.ts
+ *   /staff/enrol/<token>, /staff/enrol/{recovery,totp}    — enrol-routes.ts
+ *   /staff/account/password                               — account-routes.ts
+ *   /staff/admin/staff…, /staff/admin/orgs…               — admin-routes.ts, organisations-routes.ts
+ *   /staff (queue), /staff/cases/…                        — queue-routes.ts, cases/routes.ts
+ *   /staff/identity-requests…, /staff/custody/handover    — custody-routes.ts
+ *   /staff/cases/:n/referrals…                            — referral-routes.ts
+ */
+export function createStaffApp(ctx: AppContext): Express {
+  const routes = Router();
+  routes.use(staffAuthRoutes(ctx));
+  routes.use(staffEnrolRoutes(ctx));
+  routes.use(staffAccountRoutes(ctx));
+  routes.use(staffAdminRoutes(ctx));
+  routes.use(organisationRoutes(ctx));
+  routes.use(queueRoutes(ctx));
+  routes.use(caseRoutes(ctx));
+  routes.use(custodyRoutes(ctx));
+  routes.use(referralRoutes(ctx));
+  return buildApp(
+    ctx,
+    {
+      site: ctx.config.staff,
+      views: 'staff',
+      layout: 'staff',
+      prefix: '/staff',
+      csrfCookie: 'staff_csrf',
+      sessionCookies: ['staff'],
+      fileRoutes: [],
+    },
+    routes,
+  );
+}

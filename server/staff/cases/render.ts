@@ -1,0 +1,68 @@
+import type { Request, Response } from 'express';
+import type { AppContext } from '../../core/context.js';
+import { CATEGORY_GROUPS } from '../../core/intake/taxonomy.js';
+import { principalOf } from '../guard.js';
+import type { FieldErrors } from '../../web/case-form-errors.js';
+import { loadCaseView } from '../../core/cases/service.js';
+import { OUTCOMES } from '../../core/cases/transitions.js';
+import { REFERRAL_CHANNELS } from '../../core/referral/schema.js';
+
+/** A rejected case-page form: which one, what was typed, and the messages. */
+export type FormState = { form: string; values: Record<string, unknown>; errors: FieldErrors };
+
+/** Confirmations shown after a successful action (?done=…); anything else is ignored. */
+const DONE = new Set([
+  'acknowledged', 'status', 'severity', 'labels', 'assigned', 'shared', 'revoked', 'message', 'question', 'reward', 'note',
+  'linked', 'unlinked', 'duplicate', 'identityRequested', 'referral', 'referralPending', 'referralApproved', 'referralUpdated',
+]);
+
+/** Where the error summary's link takes the keyboard: the failing form's first field (or its section). */
+const FORM_ANCHORS: Record<string, string> = {
+  acknowledge: 'triage', status: 'st-to', severity: 'sev-severity', labels: 'lab-labels', reward: 'rew-note',
+  message: 'msg-body', requestInfo: 'q-question', note: 'note-body', assign: 'as-assignee', share: 'team', revoke: 'team',
+  link: 'ln-caseNumber', unlink: 'links', duplicate: 'dup-caseNumber', identityRequest: 'identity',
+};
+
+function anchorOf(form: string, field: string): string {
+  if (form === 'status') return field === 'outcome' ? 'st-outcome' : 'st-to';
+  if (form.startsWith('update-')) return `upd-${form.slice('update-'.length)}`;
+  if (form.startsWith('approve-')) return 'referrals';
+  return FORM_ANCHORS[form] ?? 'main';
+}
+
+/** Only strings (and lists of strings) typed into the form come back into it. */
+export function typedValues(body: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries((body ?? {}) as Record<string, unknown>)) {
+    if (k === '_csrf') continue;
+    if (typeof v === 'string') out[k] = v;
+    else if (Array.isArray(v)) out[k] = v.filter((x) => typeof x === 'string');
+  }
+  return out;
+}
+
+/**
+ * Renders the case page, optionally with one form's typed input and errors (status 422). Loading
+ * the page re-checks the viewer's grant, so a rejected form never shows a case to someone who
+ * could not open it.
+ */
+export async function renderCasePage(ctx: AppContext, req: Request, res: Response, state?: FormState, status = 200): Promise<void> {
+  const caseNumber = String(req.params.caseNumber ?? '');
+  const view = await loadCaseView(ctx, principalOf(req), caseNumber);
+  const done = typeof req.query.done === 'string' && DONE.has(req.query.done) ? req.query.done : null;
+  res.status(status).render('case', {
+    layout: 'staff',
+    titleKey: 'cases.title',
+    view,
+    staffId: principalOf(req).id,
+    forms: state ? { [state.form]: { values: state.values, errors: state.errors } } : {},
+    failed: state ? state.errors.list.map((e) => ({ key: e.key, anchor: anchorOf(state.form, e.field) })) : null,
+    done,
+    // Also after a refused second request, so the reason just typed is not lost.
+    showIdentityRequestForm: view.identity.present && !view.identity.held && (!view.identity.pendingMine || state?.form === 'identityRequest'),
+    outcomes: OUTCOMES.filter((o) => o !== 'duplicate'),
+    severities: ['critical', 'high', 'normal', 'low'],
+    categoryGroups: CATEGORY_GROUPS,
+    referralChannels: REFERRAL_CHANNELS,
+  });
+}

@@ -1,0 +1,78 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { Router, type Express } from 'express';
+import cookieParser from 'cookie-parser';
+import type { AppContext } from '../core/context.js';
+import type { Site } from '../core/config.js';
+import type { CookieKind } from './cookies.js';
+import { securityHeaders, noStore } from './security.js';
+import { createCsrf } from './csrf.js';
+import { languageSwitch, localeMiddleware } from './locale.js';
+import { requestLogger } from './request-logger.js';
+import { errorHandler, notFound } from './errors.js';
+import { setupViews } from './views.js';
+
+const STATIC_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../public');
+
+/** What distinguishes the two apps; everything else about them is built here, once. */
+export type Audience = {
+  readonly site: Site;
+  /** Views of this audience (views/public or views/staff); shared views and partials are added. */
+  readonly views: 'public' | 'staff';
+  /** Layout for pages and error pages. */
+  readonly layout: 'public' | 'staff';
+  /** Path prefix of this app's own pages ('' or '/staff'); the language switch lives under it. */
+  readonly prefix: string;
+  readonly csrfCookie: CookieKind;
+  readonly sessionCookies: readonly CookieKind[];
+  /** The only POST routes that may send multipart bodies (see web/csrf.ts). */
+  readonly fileRoutes: readonly string[];
+};
+
+/**
+ * One Express app for one audience: security headers, request log, static files, no-store,
+ * cookies, urlencoded bodies, locale, CSRF on every state-changing request, then `routes`,
+ * a 404 fall-through and the one error handler. It never listens: main.ts does, and tests
+ * drive it in-process.
+ */
+export function buildApp(ctx: AppContext, audience: Audience, routes: Router): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', ctx.config.trustProxy);
+  setupViews(app, audience.views, ctx.config.env === 'production');
+
+  app.use(securityHeaders(audience.site));
+  app.use(requestLogger(ctx.logger));
+  app.use('/static', express.static(STATIC_DIR, { index: false, fallthrough: true, maxAge: '1h' }));
+  app.get('/healthz', async (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    try {
+      await ctx.database.ping();
+      res.json({ status: 'ok' });
+    } catch {
+      res.status(503).json({ status: 'unavailable' });
+    }
+  });
+
+  app.use(noStore);
+  app.use(cookieParser());
+  app.use(express.urlencoded({ extended: false, limit: ctx.config.bodyLimitBytes, parameterLimit: 500 }));
+  app.use(localeMiddleware(audience.site, `${audience.prefix}/lang`));
+
+  const csrf = createCsrf({
+    site: audience.site,
+    secret: ctx.config.secrets.csrfSecret,
+    cookie: audience.csrfCookie,
+    sessionCookies: audience.sessionCookies,
+    fileRoutes: audience.fileRoutes,
+  });
+  app.use(csrf.protect);
+  app.use(csrf.provideToken);
+
+  app.get(`${audience.prefix}/lang/:locale`, languageSwitch(audience.site, audience.prefix));
+  app.use(routes);
+
+  app.use(notFound);
+  app.use(errorHandler(ctx.logger, audience.layout));
+  return app;
+}
