@@ -3,6 +3,7 @@ import type { AppContext } from '../../core/context.js';
 import { t } from '../../core/i18n/index.js';
 import { destroySession } from '../../core/sessions/store.js';
 import { fieldErrors, formErrors, type FormErrors } from '../../web/employee-form-errors.js';
+import { minutesFrom } from '../../web/forms.js';
 import { joinForm, keepTyped, loginForm, passwordForm } from '../../core/employees/schema.js';
 import { EmployeeError, changeEmployeePassword, joinEmployee, loginEmployee } from '../../core/employees/service.js';
 import { clientSource } from '../../web/client.js';
@@ -30,8 +31,9 @@ const FAILURES: Record<EmployeeError['code'], { field: string; key: string; stat
 function failure(err: unknown, req: Request, res: Response): { status: number; errors: FormErrors } {
   if (!(err instanceof EmployeeError)) throw err;
   const { field, key, status } = FAILURES[err.code];
-  if (err.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(err.retryAfterSeconds));
-  return { status, errors: fieldErrors({ [field]: t(req.locale, key) }) };
+  const wait = err.retryAfterSeconds;
+  if (wait !== undefined) res.setHeader('Retry-After', String(wait));
+  return { status, errors: fieldErrors({ [field]: t(req.locale, key, wait === undefined ? undefined : { minutes: minutesFrom(wait) }) }) };
 }
 
 /** Account pages of the delivery-employee side: join, sign in and out, home, password. */
