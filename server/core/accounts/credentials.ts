@@ -72,7 +72,9 @@ export async function unlockPrivateKey(kdf: Kdf, stored: StoredCredentials | nul
  * one argon2id verification, nothing to unwrap.
  */
 export async function verifyCurrentPassword(kdf: Kdf, stored: StoredCredentials | null, password: string): Promise<boolean> {
-  return kdf.verifyPassword(stored?.passwordHash ?? (await decoyFor(kdf)).verifier, password).then((ok) => ok && stored !== null);
+  const verifier = stored ? stored.passwordHash : (await decoyFor(kdf)).verifier;
+  const ok = await kdf.verifyPassword(verifier, password);
+  return ok && stored !== null;
 }
 
 /** True when the key was wrapped at another argon2id cost than the configured one: re-wrap it while the password is at hand. */
