@@ -1,6 +1,5 @@
 import { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../core/context.js';
-import { clientKey } from '../web/client.js';
 import { changePassword } from '../core/accounts/account.js';
 import { formError, formErrors, minutesFrom, type FormErrors } from '../web/forms.js';
 import { principalOf, requireStaff, setStaffCookie } from './guard.js';
@@ -30,7 +29,7 @@ export function staffAccountRoutes(ctx: AppContext): Router {
     const principal = principalOf(req);
     const parsed = passwordChangeSchema(principal.username).safeParse(req.body);
     if (!parsed.success) return renderForm(res, 400, formErrors(req.locale, parsed.error, ['currentPassword', 'newPassword', 'newPasswordConfirm', 'code']));
-    const result = await changePassword(deps, principal, { ...parsed.data, sourceKey: clientKey(ctx.config, req) });
+    const result = await changePassword(deps, principal, parsed.data);
     if (result.ok) {
       setStaffCookie(res, ctx.config, result.cookie);
       return res.render('account-password-done', { layout: 'staff', titleKey: 'staff.account.passwordDoneTitle' });

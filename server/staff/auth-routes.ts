@@ -1,7 +1,8 @@
 import { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../core/context.js';
 import { parseRecoveryKey } from '../core/crypto/index.js';
-import { clientKey } from '../web/client.js';
+import { clientSource } from '../web/client.js';
+import { deviceToken, setDeviceCookie } from '../web/device-cookie.js';
 import { login, logout } from '../core/accounts/auth.js';
 import { recoverAccount } from '../core/accounts/account.js';
 import { formError, formErrors, keepValues, minutesFrom, type FormErrors } from '../web/forms.js';
@@ -26,9 +27,10 @@ export function staffAuthRoutes(ctx: AppContext): Router {
     const values = keepValues(req.body, ['username']);
     const parsed = loginSchema.safeParse(req.body);
     if (!parsed.success) return renderLogin(res, 400, values, formErrors(req.locale, parsed.error));
-    const result = await login(deps, { ...parsed.data, sourceKey: clientKey(ctx.config, req) });
+    const result = await login(deps, { ...parsed.data, source: clientSource(req), deviceToken: deviceToken(req, ctx.config.staff, 'staff_device') });
     if (result.ok) {
       setStaffCookie(res, ctx.config, result.cookie);
+      setDeviceCookie(res, ctx.config.staff, 'staff_device', result.deviceToken);
       return res.redirect(303, '/staff');
     }
     if (result.reason === 'throttled') {
@@ -62,10 +64,12 @@ export function staffAuthRoutes(ctx: AppContext): Router {
       recoveryKey: parseRecoveryKey(recoveryKey)!,
       newPassword,
       code,
-      sourceKey: clientKey(ctx.config, req),
+      source: clientSource(req),
+      deviceToken: deviceToken(req, ctx.config.staff, 'staff_device'),
     });
     if (result.ok) {
       clearStaffCookie(res, ctx.config);
+      setDeviceCookie(res, ctx.config.staff, 'staff_device', result.deviceToken);
       return res.render('recover-done', { layout: 'staff', titleKey: 'staff.recover.doneTitle', recoveryKey: result.recoveryKey });
     }
     if (result.reason === 'throttled') {

@@ -1,12 +1,12 @@
 import type { Request } from 'express';
-import type { Config } from '../core/config.js';
-import { clientAddressKey } from '../core/crypto/index.js';
+import { clientSourceOf, type ClientSource } from '../core/client-source.js';
 
 /**
- * The rate-limit key for the requesting client: an HMAC of its address under a server key, with
- * the UTC day mixed in so yesterday's keys cannot be linked to today's. The address itself is
- * never stored or logged.
+ * Where the request comes from, for rate limits: the client's IPv4 address or IPv6 /64 and its
+ * wider network, held for this request only. The counters store keyed hashes of them, one key per
+ * bucket (core/rate-limit.ts); the address itself is never stored or logged. Behind a proxy,
+ * TRUST_PROXY decides which address req.ip is.
  */
-export function clientKey(config: Config, req: Request, now = new Date()): string {
-  return clientAddressKey(config.secrets.rateLimitKey, req.ip ?? 'unknown', now.toISOString().slice(0, 10));
+export function clientSource(req: Request): ClientSource {
+  return clientSourceOf(req.ip);
 }

@@ -7,7 +7,7 @@ import { csrfTokenFrom } from './forms.js';
 import { newToken } from '../../server/core/crypto/index.js';
 import { createStaffAccount } from '../../server/core/accounts/service.js';
 import { chooseEnrolmentPassword, confirmRecoveryKeyStored, confirmTotpEnrolment, loadEnrolment, revealRecoveryKey } from '../../server/core/accounts/enrolment.js';
-import { openTotpSecret, unlockWithPassword } from '../../server/core/accounts/credentials.js';
+import { openTotpSecret, unlockStaff } from '../../server/core/accounts/staff-keys.js';
 import { cookieName } from '../../server/web/cookies.js';
 import { createSession, destroySession } from '../../server/core/sessions/store.js';
 import { findStaffById } from '../../server/core/accounts/repository.js';
@@ -72,22 +72,25 @@ export function setCookieValue(res: Response, name: string): string | null {
   return value ? decodeURIComponent(value) : null;
 }
 
-export type SignInAttempt = { readonly res: Response; readonly staffCookie: string | null };
+export type SignInAttempt = { readonly res: Response; readonly staffCookie: string | null; readonly deviceCookie: string | null };
 
 /**
  * One sign-in attempt without an agent (for failure, throttling and multi-instance tests):
- * fetches the form for a CSRF pair, then posts the fields. `headers` can set X-Forwarded-For.
+ * fetches the form for a CSRF pair, then posts the fields. `headers` can set X-Forwarded-For;
+ * `deviceCookie` sends a trusted-device cookie from an earlier sign-in.
  */
 export async function signIn(
   app: Express,
   fields: { username: string; password: string; code: string },
   headers: Record<string, string> = {},
+  deviceCookie: string | null = null,
 ): Promise<SignInAttempt> {
   const page = await request(app).get('/staff/login').set(headers);
-  const csrf = ([] as string[]).concat(page.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]!).join('; ');
-  const res = await request(app).post('/staff/login').set(headers).set('Cookie', csrf).type('form').send({ _csrf: csrfTokenFrom(page.text), ...fields });
+  const cookies = ([] as string[]).concat(page.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]!);
+  if (deviceCookie) cookies.push(`pg_staff_device=${deviceCookie}`);
+  const res = await request(app).post('/staff/login').set(headers).set('Cookie', cookies.join('; ')).type('form').send({ _csrf: csrfTokenFrom(page.text), ...fields });
   const staffCookie = setCookieValue(res, 'pg_staff') ?? setCookieValue(res, '__Host-pg_staff');
-  return { res, staffCookie };
+  return { res, staffCookie, deviceCookie: setCookieValue(res, 'pg_staff_device') ?? setCookieValue(res, '__Host-pg_staff_device') };
 }
 
 /**
@@ -143,7 +146,7 @@ export function staffCookieHeader(t: TestApp, value: string): string {
  */
 export async function staffSession(t: TestApp, staff: TestStaff): Promise<string> {
   const db = t.ctx.database.db;
-  const unlocked = await unlockWithPassword(t.ctx.kdf, await findStaffById(db, staff.id), staff.password);
+  const unlocked = await unlockStaff(t.ctx.kdf, await findStaffById(db, staff.id), staff.password);
   if (!unlocked) throw new Error('password does not unlock this account');
   return createSession(db, 'staff', staff.id, unlocked.keys.privateKey);
 }
@@ -157,9 +160,9 @@ export async function postForm(
   page: string,
   action: string,
   fields: Record<string, string>,
-  opts: { staffCookie?: string | null; headers?: Record<string, string> } = {},
+  opts: { staffCookie?: string | null; headers?: Record<string, string>; extraCookies?: string[] } = {},
 ): Promise<Response> {
-  const staff = opts.staffCookie ? [`pg_staff=${opts.staffCookie}`] : [];
+  const staff = [...(opts.staffCookie ? [`pg_staff=${opts.staffCookie}`] : []), ...(opts.extraCookies ?? [])];
   const form = await request(app).get(page).set(opts.headers ?? {}).set('Cookie', staff.join('; '));
   // Whichever CSRF cookie this app sets (pg_csrf on the public app, pg_staff_csrf on the staff app).
   const csrf = ([] as string[]).concat(form.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]!).filter((c) => /^pg_(staff_)?csrf=/.test(c));

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { openReportKey } from '../../server/core/reports/keys.js';
-import { unlockWithPassword } from '../../server/core/accounts/credentials.js';
+import { unlockStaff } from '../../server/core/accounts/staff-keys.js';
 import { findStaffById } from '../../server/core/accounts/repository.js';
 import { auditEvents, caseAction, fileReport, signedIn, type Actor } from './case-fixtures.js';
 
@@ -30,7 +30,7 @@ const grantKinds = async (reportId: string, staffId: string) =>
 
 /** The private key the reviewer's password unlocks, as their session would hold it. */
 async function privateKeyOf(actor: Actor) {
-  const unlocked = await unlockWithPassword(t.ctx.kdf, await findStaffById(db(), actor.staff.id), actor.staff.password);
+  const unlocked = await unlockStaff(t.ctx.kdf, await findStaffById(db(), actor.staff.id), actor.staff.password);
   return { kind: 'staff' as const, id: actor.staff.id, publicKey: actor.staff.publicKey, privateKey: unlocked!.keys.privateKey };
 }
 

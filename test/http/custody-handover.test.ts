@@ -3,7 +3,7 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createEmployee } from '../helpers/employees.js';
 import { auditEvents, fileReport, post, signedIn, type Actor } from './case-fixtures.js';
 import { findStaffById } from '../../server/core/accounts/repository.js';
-import { unlockWithPassword } from '../../server/core/accounts/credentials.js';
+import { unlockStaff } from '../../server/core/accounts/staff-keys.js';
 import { openEmployeeIdentity } from '../../server/core/employees/keys.js';
 
 /**
@@ -53,7 +53,7 @@ describe('custody hand-over', () => {
     expect(identity.status).toBe(200);
     expect(identity.text).toContain(IDENTITY.name);
     // …and their own private key opens the employee's identity key.
-    const unlocked = await unlockWithPassword(t.ctx.kdf, await findStaffById(db(), later.staff.id), later.staff.password);
+    const unlocked = await unlockStaff(t.ctx.kdf, await findStaffById(db(), later.staff.id), later.staff.password);
     const account = await db().selectFrom('employees').select('identity_sealed').where('id', '=', employee.id).executeTakeFirstOrThrow();
     const grant = await db().selectFrom('employee_key_grants').select('sealed_key').where('employee_id', '=', employee.id).where('recipient_id', '=', later.staff.id).executeTakeFirstOrThrow();
     expect(openEmployeeIdentity(employee.id, new Uint8Array(account.identity_sealed), new Uint8Array(grant.sealed_key), unlocked!.keys).name).toBe('孙八');

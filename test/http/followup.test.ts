@@ -10,7 +10,8 @@ import { openReportKey } from '../../server/core/reports/keys.js';
 import { appendMessage, listMessages, sealRewardNote } from '../../server/core/reports/messages.js';
 import { listReportAttachments } from '../../server/core/reports/attachments.js';
 import type { IdentityRecord } from '../../server/core/reports/model.js';
-import { timelineOf } from '../../server/core/followup/service.js';
+import { LOGIN_GLOBAL_BUDGET, timelineOf } from '../../server/core/followup/service.js';
+import { setCounter } from '../helpers/rate-limits.js';
 
 let t: TestApp;
 let reviewer: TestStaff;
@@ -104,11 +105,10 @@ describe('receipt sign-in', () => {
     await clearLimits();
   });
 
-  it('is throttled globally across addresses for receipt-shaped attempts', async () => {
+  it('is throttled globally across addresses once every network together reaches the hard cap', async () => {
     await clearLimits();
-    const windowStart = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
-    await t.database.db.insertInto('rate_limits').values({ bucket: 'followup-login-global', key: 'all', window_start: windowStart, hits: 3000 }).execute();
     const { receipt } = await submitTestReport(t);
+    await setCounter(t, LOGIN_GLOBAL_BUDGET.bucket, LOGIN_GLOBAL_BUDGET.windowSeconds, 'everyone', LOGIN_GLOBAL_BUDGET.hard);
     const res = await followupLogin(request.agent(t.publicApp), receipt!);
     expect(res.status).toBe(429);
     await clearLimits();

@@ -179,7 +179,7 @@ describe('leak test', () => {
 
   it('finds no canary in any column of any table', async () => {
     // Positive control: a canary written in clear on purpose must be found, in text and in bytes.
-    await database.db.insertInto('rate_limits').values({ bucket: CONTROL, key: 'control', window_start: new Date(0), hits: 1 }).execute();
+    await database.db.insertInto('rate_limits').values({ bucket: CONTROL, key: 'control', window_start: new Date(0), hits: 1, expires_at: new Date(0) }).execute();
     await database.db.insertInto('sessions').values({ id_hash: Buffer.from(CONTROL_BYTES), kind: 'reporter', principal_id: crypto.randomUUID(), idle_seconds: 1, expires_at: new Date(0) }).execute();
     const columns = await sql<{ table_name: string; column_name: string; data_type: string }>`
       select table_name, column_name, data_type from information_schema.columns

@@ -4,7 +4,7 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createStaff, nextTotpCode, postForm, signIn, staffCookieHeader, staffSession, type TestStaff } from '../helpers/staff.js';
 import { CryptoError, formatRecoveryKey, newRecoveryKey, newSymmetricKey, openSealedKey, parseRecoveryKey, sealKeyTo, unwrapKey } from '../../server/core/crypto/index.js';
 import { authenticateStaff } from '../../server/core/accounts/auth.js';
-import { unlockWithPassword } from '../../server/core/accounts/credentials.js';
+import { unlockStaff } from '../../server/core/accounts/staff-keys.js';
 import { findStaffById } from '../../server/core/accounts/repository.js';
 import { deactivateStaff } from '../../server/core/accounts/service.js';
 import { createSession } from '../../server/core/sessions/store.js';
@@ -57,8 +57,8 @@ describe('password change', () => {
 
     const row = (await findStaffById(db(), staff.id))!;
     expect(Buffer.from(row.kek_salt!)).not.toEqual(Buffer.from(saltBefore));
-    expect(await unlockWithPassword(t.ctx.kdf, row, staff.password)).toBeNull();
-    const unlocked = (await unlockWithPassword(t.ctx.kdf, row, NEW_PASSWORD))!;
+    expect(await unlockStaff(t.ctx.kdf, row, staff.password)).toBeNull();
+    const unlocked = (await unlockStaff(t.ctx.kdf, row, NEW_PASSWORD))!;
     expect(openSealedKey(grantBefore, unlocked.keys)).toHaveLength(32);
     const viaSession = (await authenticateStaff({ db: db() }, fresh))!;
     expect(openSealedKey(grantBefore, viaSession)).toHaveLength(32);
@@ -101,7 +101,7 @@ describe('recovery with the recovery key', () => {
     expect(() => unwrapKey(new Uint8Array(row.recovery_wrapped_private_key!), parseRecoveryKey(staff.recoveryKey)!)).toThrow(CryptoError);
     const privateKey = unwrapKey(new Uint8Array(row.recovery_wrapped_private_key!), parseRecoveryKey(newKeyText)!);
     expect(openSealedKey(grant, { publicKey: staff.publicKey, privateKey })).toHaveLength(32);
-    expect(await unlockWithPassword(t.ctx.kdf, row, staff.password)).toBeNull();
+    expect(await unlockStaff(t.ctx.kdf, row, staff.password)).toBeNull();
 
     const login = await signIn(t.staffApp, { username: staff.username, password: NEW_PASSWORD, code: await nextTotpCode(staff) });
     expect(login.res.status).toBe(303);
@@ -179,7 +179,7 @@ describe('account administration', () => {
 
   it('a session that survived in a stale row is refused once the account is deactivated', async () => {
     const victim = await createStaff(t);
-    const keys = (await unlockWithPassword(t.ctx.kdf, await findStaffById(db(), victim.id), victim.password))!;
+    const keys = (await unlockStaff(t.ctx.kdf, await findStaffById(db(), victim.id), victim.password))!;
     await deactivateStaff({ db: db(), kdf: t.ctx.kdf, config: t.config }, victim.id, { kind: 'cli' });
     // Even a session row written after deactivation (say, by a racing login) opens nothing.
     const late = await createSession(db(), 'staff', victim.id, keys.keys.privateKey);

@@ -96,7 +96,7 @@ describe.skipIf(!process.env.DATABASE_URL)('PostgreSQL: pg_dump and server logs'
     const client = new pg.Client({ connectionString: dumpUrl });
     await client.connect();
     const byteControl = `${result.control}bytes`;
-    await client.query(`insert into rate_limits (bucket, key, window_start, hits) values ('leak-control', $1, now(), 1)`, [result.control]);
+    await client.query(`insert into rate_limits (bucket, key, window_start, hits, expires_at) values ('leak-control', $1, now(), 1, now() + interval '1 hour')`, [result.control]);
     await client.query(`insert into sessions (id_hash, kind, principal_id, idle_seconds, expires_at) values ($1, 'reporter', gen_random_uuid(), 1, now())`, [Buffer.from(byteControl)]);
     await client.end();
     const { stdout } = await run(pgDumpBinary(), ['--no-owner', '--no-privileges', `--dbname=${dumpUrl}`], { maxBuffer: 512 * 1024 * 1024, encoding: 'buffer' });

@@ -46,7 +46,7 @@ async function insertEmployee(publicKey: Uint8Array): Promise<string> {
   const id = crypto.randomUUID();
   const blob = new Uint8Array(32);
   await db.insertInto('employees').values({
-    id, outlet_id: outlet.id, login_lookup: crypto.getRandomValues(new Uint8Array(32)), password_hash: 'x', kek_salt: blob,
+    id, outlet_id: outlet.id, login_lookup: crypto.getRandomValues(new Uint8Array(32)), login_lookup_version: 2, password_hash: 'x', kek_salt: blob,
     public_key: publicKey, wrapped_private_key: blob, identity_sealed: blob,
   }).execute();
   return id;

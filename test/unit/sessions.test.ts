@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../helpers/db.js';
 import { createSession, destroySession, destroySessionsOf, loadSession } from '../../server/core/sessions/store.js';
 import { generateBoxKeyPair, unwrapKey, CryptoError, randomBytes } from '../../server/core/crypto/index.js';
-import { hitRateLimit } from '../../server/core/rate-limit.js';
 
 const database = useTestDatabase();
 
@@ -56,26 +55,5 @@ describe('session store', () => {
     expect(await loadSession(db, 'employee', b)).not.toBeNull();
     expect(await destroySessionsOf(db, 'employee', principal)).toBe(1);
     expect(await loadSession(db, 'employee', b)).toBeNull();
-  });
-});
-
-describe('rate limits', () => {
-  it('count hits per key in a fixed window and say when to retry', async () => {
-    const { db } = database;
-    const rule = { bucket: 'test', limit: 3, windowSeconds: 60 };
-    const now = new Date('2026-11-23T10:00:10Z');
-    const verdicts = [];
-    for (let i = 0; i < 4; i++) verdicts.push(await hitRateLimit(db, rule, 'k1', now));
-    expect(verdicts.map((v) => v.allowed)).toEqual([true, true, true, false]);
-    expect(verdicts[3]!.retryAfterSeconds).toBe(50);
-    expect((await hitRateLimit(db, rule, 'k2', now)).allowed).toBe(true);
-    expect((await hitRateLimit(db, rule, 'k1', new Date('2026-11-23T10:01:00Z'))).allowed).toBe(true);
-  });
-
-  it('are atomic under concurrency', async () => {
-    const { db } = database;
-    const rule = { bucket: 'race', limit: 5, windowSeconds: 60 };
-    const results = await Promise.all(Array.from({ length: 12 }, () => hitRateLimit(db, rule, 'same')));
-    expect(results.filter((r) => r.allowed)).toHaveLength(5);
   });
 });

@@ -1,10 +1,22 @@
-import { CryptoError, newToken, openSealedKey, unwrapKey, wrapKey, type BoxKeyPair, type Kdf } from '../crypto/index.js';
-import type { Credentials, StaffRow } from './repository.js';
+import { CryptoError, newToken, unwrapKey, wrapKey, type Kdf } from '../crypto/index.js';
 
 /**
- * How a staff password protects the private key (docs/crypto.md §3): a login verifier
- * (argon2id, its own salt) and a KEK (argon2id, a per-user salt) that wraps the key.
+ * How a password protects an account's private key, the same for staff and delivery employees
+ * (docs/crypto.md §3): a login verifier (argon2id, its own salt) and a KEK (argon2id, a per-account
+ * salt, at the cost recorded beside it) that wraps the key. Staff sign-in, recovery and password
+ * change, and employee join, sign-in and password change all go through this module and through
+ * the attempt reservation in ./throttle.ts, which runs before any of it.
  */
+export type Credentials = {
+  readonly passwordHash: string;
+  readonly kekSalt: Uint8Array;
+  readonly kekCost: string;
+  readonly wrappedPrivateKey: Uint8Array;
+};
+
+/** As stored: accounts wrapped before costs were recorded have no cost (the configured one then). */
+export type StoredCredentials = Omit<Credentials, 'kekCost'> & { readonly kekCost: string | null };
+
 export async function newCredentials(kdf: Kdf, password: string, privateKey: Uint8Array): Promise<Credentials> {
   const kekSalt = kdf.newSalt();
   const kekCost = kdf.currentCost();
@@ -30,28 +42,23 @@ function decoyFor(kdf: Kdf): Promise<Decoy> {
   return decoy;
 }
 
-export type Unlocked = { readonly row: StaffRow; readonly keys: BoxKeyPair };
-
 /**
  * Checks a password and unwraps the private key. Every call does the same two argon2id
- * computations, whether the account exists, is inactive, or the password is wrong, so the response
- * time says nothing about which; the TOTP check that follows costs no argon2id either. Returns
- * null for every failure without saying which.
+ * computations (verifier and KEK), whether the account exists or the password is wrong, so the
+ * response time says nothing about which. Returns null for every failure without saying which.
  */
-export async function unlockWithPassword(kdf: Kdf, row: StaffRow | undefined, password: string): Promise<Unlocked | null> {
+export async function unlockPrivateKey(kdf: Kdf, stored: StoredCredentials | null, password: string): Promise<Uint8Array | null> {
   const decoy = await decoyFor(kdf);
-  const usable = row && row.password_hash && row.kek_salt && row.wrapped_private_key && row.public_key;
-  const verifier = usable ? row.password_hash! : decoy.verifier;
-  const salt = usable ? new Uint8Array(row.kek_salt!) : decoy.salt;
-  const cost = usable && row.kek_cost ? row.kek_cost : kdf.currentCost();
+  const verifier = stored ? stored.passwordHash : decoy.verifier;
+  const salt = stored ? stored.kekSalt : decoy.salt;
+  const cost = stored?.kekCost ?? kdf.currentCost();
   const [ok, kek] = await Promise.all([kdf.verifyPassword(verifier, password), kdf.deriveKek(password, salt, cost)]);
-  if (!usable || !ok) {
+  if (!stored || !ok) {
     kek.fill(0);
     return null;
   }
   try {
-    const privateKey = unwrapKey(new Uint8Array(row.wrapped_private_key!), kek);
-    return { row, keys: { publicKey: new Uint8Array(row.public_key!), privateKey } };
+    return unwrapKey(stored.wrappedPrivateKey, kek);
   } catch (err) {
     if (err instanceof CryptoError) return null;
     throw err;
@@ -60,17 +67,17 @@ export async function unlockWithPassword(kdf: Kdf, row: StaffRow | undefined, pa
   }
 }
 
-/** The TOTP secret is sealed to the staff member's own public key; only their unlocked key opens it. */
-export function openTotpSecret(row: StaffRow, keys: BoxKeyPair): Uint8Array | null {
-  if (!row.totp_secret_sealed) return null;
-  try {
-    return openSealedKey(new Uint8Array(row.totp_secret_sealed), keys);
-  } catch (err) {
-    if (err instanceof CryptoError) return null;
-    throw err;
-  }
+/**
+ * The current password, inside a session that already holds the private key (a password change):
+ * one argon2id verification, nothing to unwrap.
+ */
+export async function verifyCurrentPassword(kdf: Kdf, stored: StoredCredentials | null, password: string): Promise<boolean> {
+  const verifier = stored ? stored.passwordHash : (await decoyFor(kdf)).verifier;
+  const ok = await kdf.verifyPassword(verifier, password);
+  return ok && stored !== null;
 }
 
-export function keysOf(row: StaffRow, privateKey: Uint8Array): BoxKeyPair | null {
-  return row.public_key ? { publicKey: new Uint8Array(row.public_key), privateKey } : null;
+/** True when the key was wrapped at another argon2id cost than the configured one: re-wrap it while the password is at hand. */
+export function needsRewrap(kdf: Kdf, stored: StoredCredentials): boolean {
+  return stored.kekCost !== kdf.currentCost();
 }

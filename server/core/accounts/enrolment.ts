@@ -14,7 +14,8 @@ import { appendAudit } from '../audit/repository.js';
 import { createSession, destroySession, loadSession, updateSessionData } from '../sessions/store.js';
 import type { StaffRole } from '../db/schema.js';
 import { activateStaff, findPendingByEnrolToken, findStaffById, storeEnrolmentKeys, type StaffRow } from './repository.js';
-import { newCredentials, openTotpSecret } from './credentials.js';
+import { newCredentials } from './credentials.js';
+import { openTotpSecret } from './staff-keys.js';
 import { newTotpSecret, totpQrSvg, totpSecretText, totpUri, verifyTotp } from './totp.js';
 import type { StaffDeps } from './service.js';
 

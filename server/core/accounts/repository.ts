@@ -1,7 +1,7 @@
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
 import type { DB, StaffRole, StaffTable } from '../db/schema.js';
-
-type Executor = Kysely<DB> | Transaction<DB>;
+import type { Executor } from '../db/executor.js';
+import type { Credentials } from './credentials.js';
 export type StaffRow = Selectable<StaffTable>;
 
 /** Usernames are unique regardless of case (the unique index is on lower(username)). */
@@ -60,13 +60,6 @@ export async function replaceEnrolToken(db: Executor, id: string, tokenHash: Uin
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
-
-export type Credentials = {
-  passwordHash: string;
-  kekSalt: Uint8Array;
-  kekCost: string;
-  wrappedPrivateKey: Uint8Array;
-};
 
 function credentialColumns(c: Credentials) {
   return {
@@ -182,20 +175,5 @@ export async function listStaff(db: Executor): Promise<StaffListRow[]> {
     .select(['id', 'username', 'role', 'is_custodian', 'status', 'created_at', 'enrol_expires_at', 'deactivated_at'])
     .orderBy(sql`case status when 'active' then 0 when 'pending' then 1 else 2 end`)
     .orderBy(sql`lower(username)`)
-    .execute();
-}
-
-/**
- * Gives back one rate-limit hit reserved before an attempt that then succeeded, so that only
- * failures count against the limit while parallel attempts still cannot all slip past a peek.
- */
-export async function releaseRateLimitHit(db: Executor, bucket: string, key: string, windowStart: Date): Promise<void> {
-  await db
-    .updateTable('rate_limits')
-    .set((eb) => ({ hits: eb('hits', '-', 1) }))
-    .where('bucket', '=', bucket)
-    .where('key', '=', key)
-    .where('window_start', '=', windowStart)
-    .where('hits', '>', 0)
     .execute();
 }

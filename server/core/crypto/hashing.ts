@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { utf8, toHex } from './encoding.js';
+import { utf8 } from './encoding.js';
 
 /** An incremental SHA-256, e.g. for hashing an upload while it streams. */
 export interface Sha256 {
@@ -52,22 +52,4 @@ const MIN_SECRET_BYTES = 16;
  */
 export function assertServerSecret(key: Uint8Array, caller: string): void {
   if (key.byteLength < MIN_SECRET_BYTES) throw new RangeError(`${caller}: key must be at least ${MIN_SECRET_BYTES} bytes`);
-}
-
-const DAY = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
-
-/**
- * Rate-limit key for a client address: hex HMAC-SHA-256(secret,
- * "client-address:<day>:<address>"), day = YYYY-MM-DD in UTC.
- *
- * The raw address is never stored (DESIGN §3). Mixing in the day rotates the
- * key daily, so rows from different days cannot be joined to follow a
- * reporter over time, and without the secret nobody can test a guessed
- * address against the table. Callers choose the address granularity (for
- * IPv6, pass the /64 prefix so one host cannot dodge limits by rotating).
- */
-export function clientAddressKey(secret: Uint8Array, address: string, day: string): string {
-  assertServerSecret(secret, 'clientAddressKey');
-  if (!DAY.test(day)) throw new RangeError('clientAddressKey: day must be YYYY-MM-DD');
-  return toHex(hmacSha256(secret, utf8(`client-address:${day}:${address}`)));
 }

@@ -17,7 +17,17 @@ export {
   type BoxKeyPair,
 } from './random.js';
 export { newRecoveryKey, formatRecoveryKey, parseRecoveryKey } from './recovery.js';
-export { createSha256, sha256, hmacSha256, hashToken, clientAddressKey, type Sha256 } from './hashing.js';
+export { createSha256, sha256, hmacSha256, hashToken, type Sha256 } from './hashing.js';
+export {
+  deriveSubkey,
+  employeeLoginSalt,
+  employeeThrottleKey,
+  trustedDeviceKey,
+  rateLimitBucketKey,
+  rateLimitCounterKey,
+  SUBKEY_CONTEXTS,
+  type SecretRoots,
+} from './subkeys.js';
 export { normaliseWaybill, normalisePhone, blindIndex, type BlindIndexKind } from './blind-index.js';
 export { Kdf, normaliseReceipt, formatKdfCost, parseKdfCost, type ReceiptKeys, type KdfCost } from './kdf.js';
 export { wrapKey, unwrapKey } from './wrap.js';

@@ -131,6 +131,16 @@ export class Kdf {
   }
 
   /**
+   * An employee's login lookup: argon2id over the normalised phone number with the installation's
+   * secret lookup salt, 32 bytes. Stored (unique) to find the account; one derivation per guess,
+   * so naming employees from a stolen database and secrets file costs one argon2id per phone number
+   * tried instead of one HMAC.
+   */
+  deriveEmployeeLoginLookup(normalisedPhone: string, salt: Uint8Array, cost?: string): Promise<Uint8Array> {
+    return this.#raw(normalisedPhone, salt, CRYPTO_PARAMS.loginLookupBytes, cost);
+  }
+
+  /**
    * The single place where argon2 is invoked, always under the semaphore.
    * Protected so tests can count the computations actually in flight.
    */

@@ -62,4 +62,6 @@ export const CRYPTO_PARAMS = Object.freeze({
   kekBytes: 32,
   /** Receipt derivation output: 32-byte lookup hash then 32-byte KEK. */
   receiptDerivationBytes: 64,
+  /** Employee login lookup (argon2id over the phone number). */
+  loginLookupBytes: 32,
 });

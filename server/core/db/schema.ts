@@ -37,6 +37,19 @@ export interface RateLimitsTable {
   key: string;
   window_start: Date;
   hits: number;
+  /** Two windows after window_start: no sliding count reads the row after that. */
+  expires_at: Date;
+}
+
+export type SignInFailureReason = 'unknown_account' | 'inactive' | 'password';
+
+/** Failed sign-ins per account, hour and reason, until housekeeping writes them to the audit log. */
+export interface SignInFailuresTable {
+  principal_kind: 'staff' | 'employee';
+  principal_id: string | null;
+  window_start: Date;
+  reason: SignInFailureReason;
+  failures: number;
 }
 
 export type StaffRole = 'admin' | 'reviewer';
@@ -272,6 +285,8 @@ export interface EmployeesTable {
   id: string;
   outlet_id: string;
   login_lookup: Bytes;
+  /** 1: HMAC of the phone (before 2026-11-24, replaced at the next sign-in); 2: argon2id of the phone. */
+  login_lookup_version: 1 | 2;
   password_hash: string;
   kek_salt: Bytes;
   kek_cost: string | null;
@@ -311,6 +326,7 @@ export interface DB {
   installation: InstallationTable;
   sessions: SessionsTable;
   rate_limits: RateLimitsTable;
+  sign_in_failures: SignInFailuresTable;
   staff: StaffTable;
   audit_log: AuditLogTable;
   reports: ReportsTable;

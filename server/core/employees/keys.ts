@@ -1,29 +1,5 @@
-import {
-  hmacSha256,
-  newSymmetricKey,
-  normalisePhone,
-  openJson,
-  openSealedKey,
-  sealJson,
-  sealKeyTo,
-  utf8,
-  type BoxKeyPair,
-} from '../crypto/index.js';
+import { newSymmetricKey, openJson, openSealedKey, sealJson, sealKeyTo, type BoxKeyPair } from '../crypto/index.js';
 import type { IdentityGrant } from './repository.js';
-
-/**
- * The account identifier stored in employees.login_lookup:
- * HMAC-SHA-256(blindIndexKey, "employee-login:" + normalised phone).
- *
- * Deliberately NOT blindIndex(key, 'phone', phone): that digest is what reports store to link
- * tips mentioning a phone number, so reusing it would let anyone with the database join an
- * employee account to every report that names the employee's phone. The distinct prefix keeps
- * the two index spaces apart under the same key.
- */
-export function employeeLoginLookup(blindIndexKey: Uint8Array, phone: string): Uint8Array | null {
-  const normalised = normalisePhone(phone);
-  return normalised === null ? null : hmacSha256(blindIndexKey, utf8(`employee-login:${normalised}`));
-}
 
 /** Who the employee is. Sealed; never in a plaintext column, a log or an audit row. */
 export type EmployeeIdentity = {

@@ -4,8 +4,7 @@
  * sealed identity. Never sees req/res.
  */
 import type { AppContext } from '../context.js';
-import { hitRateLimit, type RateLimitRule } from '../rate-limit.js';
-import { hmacSha256, toHex, utf8 } from '../crypto/index.js';
+import { limitsOf, takeRateLimit, type RateLimitRule } from '../rate-limit.js';
 import { NoRecipientsError, submitReport } from '../reports/service.js';
 import { isProvinceCode, type IdentityRecord } from '../reports/model.js';
 import { openUploadBatch, fileErrors } from '../intake/service.js';
@@ -20,13 +19,13 @@ import { employeeReportSchema, type ValidEmployeeReport } from './schema.js';
 export const EMPLOYEE_POST_LIMIT: RateLimitRule = { bucket: 'employee-report-post', limit: 60, windowSeconds: 3600 };
 export const EMPLOYEE_REPORT_LIMIT: RateLimitRule = { bucket: 'employee-report', limit: 20, windowSeconds: 3600 };
 
-/** A per-account rate-limit key that does not repeat the employee id in the rate_limits table. */
-export function employeeLimitKey(ctx: AppContext, purpose: string, employeeId: string): string {
-  return toHex(hmacSha256(ctx.config.secrets.rateLimitKey, utf8(`employee-${purpose}:${employeeId}`)));
+/** The counters' subject for one account; rate_limits stores only a keyed hash of it. */
+function employeeSubject(employee: EmployeePrincipal): string {
+  return `employee:${employee.id}`;
 }
 
 export async function allowEmployeePost(ctx: AppContext, employee: EmployeePrincipal): Promise<boolean> {
-  return (await hitRateLimit(ctx.database.db, EMPLOYEE_POST_LIMIT, employeeLimitKey(ctx, 'post', employee.id))).allowed;
+  return (await takeRateLimit(limitsOf(ctx), EMPLOYEE_POST_LIMIT, employeeSubject(employee))).allowed;
 }
 
 /** A fresh form: company, outlet and province from the employee's outlet; identity confidential. */
@@ -64,7 +63,7 @@ export async function handleEmployeeReportPost(
     ...fileErrors(batch),
   ];
   if (!parsed.success || errors.length > 0) return form(422, errors);
-  if (!(await hitRateLimit(ctx.database.db, EMPLOYEE_REPORT_LIMIT, employeeLimitKey(ctx, 'report', employee.id))).allowed) {
+  if (!(await takeRateLimit(limitsOf(ctx), EMPLOYEE_REPORT_LIMIT, employeeSubject(employee))).allowed) {
     return form(429, [{ field: 'form', messageKey: 'intake.errors.too_many_reports' }]);
   }
   try {

@@ -1,17 +1,12 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { DB } from '../db/schema.js';
+import type { Executor } from '../db/executor.js';
+import type { Credentials, StoredCredentials } from '../accounts/credentials.js';
 
-type Executor = Kysely<DB> | Transaction<DB>;
-
-export type NewEmployee = {
+export type NewEmployee = Credentials & {
   id: string;
   outletId: string;
+  /** Always an argon2id lookup (version 2): new rows are never written with the old HMAC. */
   loginLookup: Uint8Array;
-  passwordHash: string;
-  kekSalt: Uint8Array;
-  kekCost: string;
   publicKey: Uint8Array;
-  wrappedPrivateKey: Uint8Array;
   identitySealed: Uint8Array;
 };
 
@@ -22,6 +17,7 @@ export async function insertEmployee(db: Executor, e: NewEmployee): Promise<void
       id: e.id,
       outlet_id: e.outletId,
       login_lookup: e.loginLookup,
+      login_lookup_version: 2,
       password_hash: e.passwordHash,
       kek_salt: e.kekSalt,
       kek_cost: e.kekCost,
@@ -42,29 +38,78 @@ export async function insertIdentityGrants(db: Executor, employeeId: string, gra
     .execute();
 }
 
-const credentialColumns = ['id', 'outlet_id', 'login_lookup', 'status', 'password_hash', 'kek_salt', 'kek_cost', 'public_key', 'wrapped_private_key'] as const;
+const credentialColumns = ['id', 'outlet_id', 'status', 'password_hash', 'kek_salt', 'kek_cost', 'public_key', 'wrapped_private_key'] as const;
 
-export async function findEmployeeByLogin(db: Executor, loginLookup: Uint8Array) {
-  return db.selectFrom('employees').select(credentialColumns).where('login_lookup', '=', loginLookup).executeTakeFirst();
+export type EmployeeAccount = {
+  readonly id: string;
+  readonly outletId: string;
+  readonly active: boolean;
+  readonly publicKey: Uint8Array;
+  readonly credentials: StoredCredentials;
+};
+
+type CredentialRow = {
+  id: string;
+  outlet_id: string;
+  status: 'active' | 'deactivated';
+  password_hash: string;
+  kek_salt: Uint8Array;
+  kek_cost: string | null;
+  public_key: Uint8Array;
+  wrapped_private_key: Uint8Array;
+};
+
+function toAccount(row: CredentialRow | undefined): EmployeeAccount | undefined {
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    outletId: row.outlet_id,
+    active: row.status === 'active',
+    publicKey: new Uint8Array(row.public_key),
+    credentials: {
+      passwordHash: row.password_hash,
+      kekSalt: new Uint8Array(row.kek_salt),
+      kekCost: row.kek_cost,
+      wrappedPrivateKey: new Uint8Array(row.wrapped_private_key),
+    },
+  };
 }
 
-export async function findEmployee(db: Executor, id: string) {
-  return db.selectFrom('employees').select(credentialColumns).where('id', '=', id).executeTakeFirst();
+/** The account whose stored lookup is `loginLookup` of the given version (1: HMAC, 2: argon2id). */
+export async function findEmployeeByLogin(db: Executor, loginLookup: Uint8Array, version: 1 | 2): Promise<EmployeeAccount | undefined> {
+  const row = await db
+    .selectFrom('employees')
+    .select(credentialColumns)
+    .where('login_lookup', '=', loginLookup)
+    .where('login_lookup_version', '=', version)
+    .executeTakeFirst();
+  return toAccount(row);
 }
 
-export async function updateCredentials(
-  db: Executor,
-  id: string,
-  c: { passwordHash?: string; kekSalt: Uint8Array; kekCost: string; wrappedPrivateKey: Uint8Array },
-): Promise<void> {
+export async function findEmployeeAccount(db: Executor, id: string): Promise<EmployeeAccount | undefined> {
+  return toAccount(await db.selectFrom('employees').select(credentialColumns).where('id', '=', id).executeTakeFirst());
+}
+
+/** Whether any account still has a version-1 (HMAC) lookup; none left means no fallback to try. */
+export async function hasLegacyLookups(db: Executor): Promise<boolean> {
+  const row = await db.selectFrom('employees').select('id').where('login_lookup_version', '=', 1).limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Replaces a version-1 lookup by the argon2id one, at a successful sign-in (the phone is at hand then). */
+export async function upgradeLoginLookup(db: Executor, id: string, loginLookup: Uint8Array): Promise<void> {
   await db
     .updateTable('employees')
-    .set({
-      ...(c.passwordHash ? { password_hash: c.passwordHash } : {}),
-      kek_salt: c.kekSalt,
-      kek_cost: c.kekCost,
-      wrapped_private_key: c.wrappedPrivateKey,
-    })
+    .set({ login_lookup: loginLookup, login_lookup_version: 2 })
+    .where('id', '=', id)
+    .where('login_lookup_version', '=', 1)
+    .execute();
+}
+
+export async function updateCredentials(db: Executor, id: string, c: Credentials): Promise<void> {
+  await db
+    .updateTable('employees')
+    .set({ password_hash: c.passwordHash, kek_salt: c.kekSalt, kek_cost: c.kekCost, wrapped_private_key: c.wrappedPrivateKey })
     .where('id', '=', id)
     .execute();
 }

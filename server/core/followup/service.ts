@@ -8,7 +8,8 @@ import type { AppContext } from '../context.js';
 import type { ConsentLevel, ReportStatus, ReportOutcome as CaseOutcome } from '../db/schema.js';
 import { appendAudit } from '../audit/repository.js';
 import { CryptoError, normaliseReceipt, openJson, sealJson, unwrapKey } from '../crypto/index.js';
-import { hitRateLimit, type RateLimitRule } from '../rate-limit.js';
+import { limitsOf, takeRateLimit, takeSharedBudget, type RateLimitRule, type SharedBudget } from '../rate-limit.js';
+import type { ClientSource } from '../client-source.js';
 import { readInstallation } from '../installation/repository.js';
 import { createSession, type OpenSession } from '../sessions/store.js';
 import { createIdentityKey, openReportKey, type KeyPrincipal } from '../reports/keys.js';
@@ -20,15 +21,24 @@ import type { UploadBatch } from '../intake/uploads.js';
 import { identityFrom } from '../intake/schema.js';
 import type { ConsentForm } from './schema.js';
 
-/** Receipt sign-ins per address. */
+/** Receipt sign-ins per client (IPv4 address or IPv6 /64). */
 export const LOGIN_LIMIT: RateLimitRule = { bucket: 'followup-login', limit: 10, windowSeconds: 900 };
 /**
  * Receipt-shaped sign-ins from everyone together, counted before argon2id: bounds the guessing
- * rate of a distributed attacker (and the CPU they can burn) whatever addresses they use. High
- * enough that honest reporters never meet it; reaching it is itself a signal worth alerting on.
+ * rate of a distributed attacker (and the CPU they can burn) whatever addresses they use. Up to
+ * 3,000 an hour anyone gets in; from there up to 6,000 only networks (IPv4 /24, IPv6 /48) that
+ * have used fewer than 30 this hour, so one network flooding the form is refused first and cannot
+ * lock every reporter out; 6,000 an hour is the cap on any number of networks together. Honest
+ * reporters never meet these numbers; reaching the first is itself a signal worth alerting on.
  */
-export const LOGIN_GLOBAL_LIMIT: RateLimitRule = { bucket: 'followup-login-global', limit: 3000, windowSeconds: 3600 };
-/** Replies, files and consent changes per address. */
+export const LOGIN_GLOBAL_BUDGET: SharedBudget = {
+  bucket: 'followup-login-global',
+  windowSeconds: 3600,
+  soft: 3000,
+  hard: 6000,
+  share: { bucket: 'followup-login-network', limit: 30, windowSeconds: 3600 },
+};
+/** Replies, files and consent changes per client. */
 export const ACTION_LIMIT: RateLimitRule = { bucket: 'followup-action', limit: 60, windowSeconds: 3600 };
 
 export type LoginResult = { kind: 'ok'; cookie: string } | { kind: 'invalid' } | { kind: 'throttled'; retryAfterSeconds: number };
@@ -38,13 +48,13 @@ export type LoginResult = { kind: 'ok'; cookie: string } | { kind: 'invalid' } |
  * malformed ones and wrong ones get the same answer, so the form reveals nothing about which
  * receipts exist.
  */
-export async function loginWithReceipt(ctx: AppContext, typed: string, clientKey: string): Promise<LoginResult> {
+export async function loginWithReceipt(ctx: AppContext, typed: string, source: ClientSource): Promise<LoginResult> {
   const db = ctx.database.db;
-  const local = await hitRateLimit(db, LOGIN_LIMIT, clientKey);
+  const local = await takeRateLimit(limitsOf(ctx), LOGIN_LIMIT, source.address);
   if (!local.allowed) return { kind: 'throttled', retryAfterSeconds: local.retryAfterSeconds };
   const receipt = normaliseReceipt(typed);
   if (receipt === null) return { kind: 'invalid' };
-  const global = await hitRateLimit(db, LOGIN_GLOBAL_LIMIT, 'all');
+  const global = await takeSharedBudget(limitsOf(ctx), LOGIN_GLOBAL_BUDGET, source.network);
   if (!global.allowed) return { kind: 'throttled', retryAfterSeconds: global.retryAfterSeconds };
 
   const installation = await readInstallation(db, ctx.config.secrets.receiptPepper);
@@ -139,8 +149,8 @@ export function timelineOf(status: ReportStatus, outcome: CaseOutcome | null): T
   }));
 }
 
-export async function allowAction(ctx: AppContext, clientKey: string): Promise<boolean> {
-  return (await hitRateLimit(ctx.database.db, ACTION_LIMIT, clientKey)).allowed;
+export async function allowAction(ctx: AppContext, source: ClientSource): Promise<boolean> {
+  return (await takeRateLimit(limitsOf(ctx), ACTION_LIMIT, source.address)).allowed;
 }
 
 /** A reply from the reporter, sealed under K. Returns false when the session no longer opens the report. */

@@ -3,7 +3,8 @@
  * and store the report. Never sees req/res: the route hands it the parsed fields and upload batch.
  */
 import type { AppContext } from '../context.js';
-import { hitRateLimit, type RateLimitRule } from '../rate-limit.js';
+import { limitsOf, takeRateLimit, type RateLimitRule } from '../rate-limit.js';
+import type { ClientSource } from '../client-source.js';
 import { NoRecipientsError, submitReport } from '../reports/service.js';
 import { isProvinceCode } from '../reports/model.js';
 import { all, first, type FieldMap } from '../fields.js';
@@ -31,7 +32,7 @@ export type ReportPost = {
   fields: FieldMap;
   truncated: ReadonlySet<string>;
   batch: UploadBatch | null;
-  clientKey: string;
+  source: ClientSource;
   /** From checkPostLimit, before the body was read: over the limit, no file was staged. */
   overPostLimit: boolean;
 };
@@ -51,8 +52,8 @@ export function openUploadBatch(ctx: AppContext, fields: FieldMap): Promise<Uplo
 }
 
 /** Counts this POST; false when the address is over the limit (its files are then not even staged). */
-export async function checkPostLimit(ctx: AppContext, clientKey: string): Promise<boolean> {
-  return (await hitRateLimit(ctx.database.db, REPORT_POST_LIMIT, clientKey)).allowed;
+export async function checkPostLimit(ctx: AppContext, source: ClientSource): Promise<boolean> {
+  return (await takeRateLimit(limitsOf(ctx), REPORT_POST_LIMIT, source.address)).allowed;
 }
 
 /** One POST of the report form, from any step. */
@@ -70,7 +71,7 @@ export async function handleReportPost(ctx: AppContext, post: ReportPost): Promi
   if (!parsed.success || errors.length > 0) return form(422, dedupe(errors));
   if (action === 'review') return { kind: 'review', values, valid: parsed.data, batch };
 
-  if (!(await hitRateLimit(ctx.database.db, REPORT_SUBMIT_LIMIT, post.clientKey)).allowed) return form(429, [tooMany()]);
+  if (!(await takeRateLimit(limitsOf(ctx), REPORT_SUBMIT_LIMIT, post.source.address)).allowed) return form(429, [tooMany()]);
   const valid = parsed.data;
   let result;
   try {

@@ -3,11 +3,13 @@ import type { AppContext } from '../../core/context.js';
 import { t } from '../../core/i18n/index.js';
 import { destroySession } from '../../core/sessions/store.js';
 import { fieldErrors, formErrors, type FormErrors } from '../../web/employee-form-errors.js';
+import { minutesFrom } from '../../web/forms.js';
 import { joinForm, keepTyped, loginForm, passwordForm } from '../../core/employees/schema.js';
 import { EmployeeError, changeEmployeePassword, joinEmployee, loginEmployee } from '../../core/employees/service.js';
+import { clientSource } from '../../web/client.js';
+import { deviceToken, setDeviceCookie } from '../../web/device-cookie.js';
 import {
   clearEmployeeCookie,
-  employeeClientKey,
   employeeCookieName,
   hasEmployeeSession,
   requireEmployee,
@@ -26,10 +28,12 @@ const FAILURES: Record<EmployeeError['code'], { field: string; key: string; stat
   wrong_password: { field: 'currentPassword', key: 'employees.errors.wrongPassword', status: 422 },
 };
 
-function failure(err: unknown, req: Request): { status: number; errors: FormErrors } {
+function failure(err: unknown, req: Request, res: Response): { status: number; errors: FormErrors } {
   if (!(err instanceof EmployeeError)) throw err;
   const { field, key, status } = FAILURES[err.code];
-  return { status, errors: fieldErrors({ [field]: t(req.locale, key) }) };
+  const wait = err.retryAfterSeconds;
+  if (wait !== undefined) res.setHeader('Retry-After', String(wait));
+  return { status, errors: fieldErrors({ [field]: t(req.locale, key, wait === undefined ? undefined : { minutes: minutesFrom(wait) }) }) };
 }
 
 /** Account pages of the delivery-employee side: join, sign in and out, home, password. */
@@ -48,11 +52,11 @@ export function employeeAccountRoutes(ctx: AppContext): Router {
     const parsed = joinForm.safeParse(req.body ?? {});
     if (!parsed.success) return renderJoin(res, values, formErrors(parsed.error, req.locale, FALLBACK), 422);
     try {
-      const { cookie } = await joinEmployee(ctx, parsed.data, employeeClientKey(ctx.config, req));
+      const { cookie } = await joinEmployee(ctx, parsed.data, clientSource(req));
       setEmployeeCookie(ctx.config, res, cookie);
       res.redirect(303, '/employee?joined=1');
     } catch (err) {
-      const { status, errors } = failure(err, req);
+      const { status, errors } = failure(err, req, res);
       renderJoin(res, values, errors, status);
     }
   });
@@ -70,12 +74,13 @@ export function employeeAccountRoutes(ctx: AppContext): Router {
     const parsed = loginForm.safeParse(req.body ?? {});
     if (!parsed.success) return renderLogin(res, values, formErrors(parsed.error, req.locale, FALLBACK), 422);
     try {
-      const { cookie } = await loginEmployee(ctx, parsed.data, employeeClientKey(ctx.config, req));
-      setEmployeeCookie(ctx.config, res, cookie);
+      const input = { ...parsed.data, source: clientSource(req), deviceToken: deviceToken(req, ctx.config.public, 'employee_device') };
+      const signedIn = await loginEmployee(ctx, input);
+      setEmployeeCookie(ctx.config, res, signedIn.cookie);
+      setDeviceCookie(res, ctx.config.public, 'employee_device', signedIn.deviceToken);
       res.redirect(303, '/employee');
     } catch (err) {
-      const { status, errors } = failure(err, req);
-      if (status === 429) res.setHeader('Retry-After', '900');
+      const { status, errors } = failure(err, req, res);
       renderLogin(res, values, errors, status);
     }
   });
@@ -107,7 +112,7 @@ export function employeeAccountRoutes(ctx: AppContext): Router {
       setEmployeeCookie(ctx.config, res, cookie);
       res.redirect(303, '/employee?password=changed');
     } catch (err) {
-      const { status, errors } = failure(err, req);
+      const { status, errors } = failure(err, req, res);
       renderPassword(res, errors, status);
     }
   });

@@ -1,10 +1,9 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { AppContext } from '../../core/context.js';
 import type { Config } from '../../core/config.js';
-import { clientAddressKey } from '../../core/crypto/index.js';
 import { cookieName, cookieOptions } from '../../web/cookies.js';
 import { SESSION_POLICIES, destroySession, loadSession } from '../../core/sessions/store.js';
-import { findEmployee } from '../../core/employees/repository.js';
+import { findEmployeeAccount } from '../../core/employees/repository.js';
 import type { EmployeePrincipal } from '../../core/employees/principal.js';
 
 declare module 'express-serve-static-core' {
@@ -27,16 +26,6 @@ export function clearEmployeeCookie(config: Config, res: Response): void {
 }
 
 /**
- * Rate-limit key of the requesting client for the employee buckets. The address string is
- * prefixed so these keys differ from the ones the public report form writes for the same client:
- * otherwise equal keys in the employee-login and report buckets would hint that a public tip came
- * from someone who also signs in as an employee.
- */
-export function employeeClientKey(config: Config, req: Request, now = new Date()): string {
-  return clientAddressKey(config.secrets.rateLimitKey, `employee|${req.ip ?? 'unknown'}`, now.toISOString().slice(0, 10));
-}
-
-/**
  * Employee-only pages. Loads the session (which unwraps the account's private key with the
  * cookie's secret half), re-checks the account is still active, and puts the principal on the
  * request. Anyone else is sent to the sign-in page.
@@ -45,14 +34,14 @@ export function requireEmployee(ctx: AppContext): RequestHandler {
   return async (req, res, next) => {
     const cookie = req.cookies?.[employeeCookieName(ctx.config)];
     const session = await loadSession(ctx.database.db, 'employee', cookie);
-    const row = session ? await findEmployee(ctx.database.db, session.principalId) : undefined;
-    if (!session?.privateKey || !row || row.status !== 'active') {
+    const account = session ? await findEmployeeAccount(ctx.database.db, session.principalId) : undefined;
+    if (!session?.privateKey || !account?.active) {
       if (session) await destroySession(ctx.database.db, cookie);
       if (cookie) clearEmployeeCookie(ctx.config, res);
       res.redirect(303, '/employee/login');
       return;
     }
-    req.employee = { id: row.id, outletId: row.outlet_id, publicKey: new Uint8Array(row.public_key), privateKey: session.privateKey };
+    req.employee = { id: account.id, outletId: account.outletId, publicKey: account.publicKey, privateKey: session.privateKey };
     res.locals.employeeSignedIn = true;
     next();
   };

@@ -1,7 +1,7 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { AppContext } from '../../core/context.js';
 import { cookieName, cookieOptions } from '../../web/cookies.js';
-import { clientKey } from '../../web/client.js';
+import { clientSource } from '../../web/client.js';
 import { destroySession, loadSession, type OpenSession } from '../../core/sessions/store.js';
 import { keepFormWhenUnavailable, readFormWithFiles, textOnlyForm, unlessUnavailable } from '../intake/request.js';
 import type { FormWithFiles } from '../../core/intake/uploads.js';
@@ -42,7 +42,7 @@ export function followupRoutes(ctx: AppContext): Router {
 
   router.post('/followup', async (req, res) => {
     const { receipt } = loginSchema.parse({ receipt: (req.body as Record<string, unknown> | undefined)?.receipt });
-    const result = await loginWithReceipt(ctx, receipt, clientKey(ctx.config, req));
+    const result = await loginWithReceipt(ctx, receipt, clientSource(req));
     if (result.kind === 'ok') {
       res.cookie(cookie, result.cookie, cookieOptions(ctx.config.public, { sameSite: 'strict' }));
       res.redirect(303, '/followup');
@@ -59,7 +59,7 @@ export function followupRoutes(ctx: AppContext): Router {
     const body = first(fields, 'body');
     const parsed = replySchema.safeParse({ body });
     if (!parsed.success) return renderStatus(req, res, { status: 422, reply: body, errors: formErrors(parsed.error) });
-    const allowed = await unlessUnavailable(allowAction(ctx, clientKey(ctx.config, req)));
+    const allowed = await unlessUnavailable(allowAction(ctx, clientSource(req)));
     if (allowed.ok && !allowed.value) return renderStatus(req, res, { status: 429, reply: body, errors: [throttled('body')] });
     const sent = allowed.ok ? await unlessUnavailable(sendReply(ctx, session, parsed.data.body)) : allowed;
     if (!sent.ok) return renderUnavailable(res, textOnlyForm(fields));
@@ -69,7 +69,7 @@ export function followupRoutes(ctx: AppContext): Router {
 
   router.post('/followup/files', loadReporterKeepingForm, async (req, res) => {
     const session = requireSession(res);
-    const form = await readFormWithFiles(ctx, req, res, { mayPost: async () => (session ? allowAction(ctx, clientKey(ctx.config, req)) : false) });
+    const form = await readFormWithFiles(ctx, req, res, { mayPost: async () => (session ? allowAction(ctx, clientSource(req)) : false) });
     const allowed = form.limit.ok && form.limit.value;
     if (!form.limit.ok || form.storageFailed) return renderUnavailable(res, form);
     if (!session) return renderLogin(res, 401, 'followup.errors.expired');
@@ -99,7 +99,7 @@ export function followupRoutes(ctx: AppContext): Router {
     const parsed = consentSchema.safeParse(values);
     if (!parsed.success) return renderStatus(req, res, { status: 422, consent: values, errors: formErrors(parsed.error) });
     const unavailable = () => renderUnavailable(res, textOnlyForm(fields));
-    const allowed = await unlessUnavailable(allowAction(ctx, clientKey(ctx.config, req)));
+    const allowed = await unlessUnavailable(allowAction(ctx, clientSource(req)));
     if (!allowed.ok) return unavailable();
     if (!allowed.value) return renderStatus(req, res, { status: 429, consent: values, errors: [throttled('consent')] });
     const changed = await unlessUnavailable(changeConsent(ctx, session, parsed.data));

@@ -6,8 +6,8 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { AppContext } from '../../core/context.js';
 import { isMultipart } from '../../web/csrf.js';
 import { isDatabaseUnavailable } from '../../core/errors.js';
-import { hitRateLimit, type RateLimitRule } from '../../core/rate-limit.js';
-import { clientKey } from '../../web/client.js';
+import { limitsOf, takeRateLimit, type RateLimitRule } from '../../core/rate-limit.js';
+import { clientSource } from '../../web/client.js';
 import { ATTACHMENT_LIMITS } from '../../core/reports/attachments.js';
 import { fieldsFromBody, type FieldMap } from '../../core/fields.js';
 import { parseMultipart } from '../../web/multipart.js';
@@ -45,7 +45,7 @@ export async function readFormWithFiles(ctx: AppContext, req: Request, res: Resp
   let batch: UploadBatch | null = null;
   let storageFailed = false;
   let discardedFiles = 0;
-  const key = clientKey(ctx.config, req);
+  const source = clientSource(req);
   const { fields, truncated } = await parseMultipart(req, res, {
     maxFieldBytes: FIELD_LIMITS.fieldBytes,
     maxFileBytes: ATTACHMENT_LIMITS.maxFileBytes,
@@ -58,7 +58,7 @@ export async function readFormWithFiles(ctx: AppContext, req: Request, res: Resp
       }
       try {
         batch ??= await openUploadBatch(ctx, fieldsSoFar);
-        if (!(await hitRateLimit(ctx.database.db, UPLOAD_LIMIT, key)).allowed) {
+        if (!(await takeRateLimit(limitsOf(ctx), UPLOAD_LIMIT, source.address)).allowed) {
           file.stream.resume();
           batch.refuse(file.name, 'upload_limit');
           return;

@@ -1,6 +1,6 @@
 import { Router, type Response } from 'express';
 import type { AppContext } from '../../core/context.js';
-import { clientKey } from '../../web/client.js';
+import { clientSource } from '../../web/client.js';
 import { checkPostLimit, handleReportPost, type ReportOutcome } from '../../core/intake/service.js';
 import { readFormWithFiles, unlessUnavailable } from './request.js';
 import type { FormWithFiles } from '../../core/intake/uploads.js';
@@ -24,11 +24,11 @@ export function intakeRoutes(ctx: AppContext): Router {
   // While the database is away nothing can be stored: the form comes back (503) with every typed
   // value, and staged files stay attached by id, instead of the generic error page.
   router.post('/report', async (req, res) => {
-    const key = clientKey(ctx.config, req);
-    const form = await readFormWithFiles(ctx, req, res, { mayPost: () => checkPostLimit(ctx, key) });
+    const source = clientSource(req);
+    const form = await readFormWithFiles(ctx, req, res, { mayPost: () => checkPostLimit(ctx, source) });
     const allowed = form.limit.ok && form.limit.value;
     if (!form.limit.ok || form.storageFailed) return renderUnavailable(res, form);
-    const outcome = await unlessUnavailable(handleReportPost(ctx, { ...form, clientKey: key, overPostLimit: !allowed }));
+    const outcome = await unlessUnavailable(handleReportPost(ctx, { ...form, source, overPostLimit: !allowed }));
     if (!outcome.ok) return renderUnavailable(res, form);
     renderOutcome(res, outcome.value);
   });

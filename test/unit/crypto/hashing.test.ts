@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   blindIndex,
-  clientAddressKey,
   createSha256,
   fromHex,
   hashToken,
   hmacSha256,
   normalisePhone,
   normaliseWaybill,
+  rateLimitCounterKey,
   sha256,
   toHex,
   utf8,
@@ -41,24 +41,24 @@ describe('sha256 / createSha256 / hmacSha256', () => {
   });
 });
 
-describe('clientAddressKey', () => {
-  const secret = fromHex('42'.repeat(32));
+describe('rateLimitCounterKey', () => {
+  const bucketKey = fromHex('42'.repeat(32));
 
-  it('is a hex HMAC that is stable within a day and rotates across days', () => {
-    const today = clientAddressKey(secret, '203.0.113.7', '2026-11-23');
+  it('is a hex HMAC over "day|subject" that is stable within a day and rotates across days', () => {
+    const today = rateLimitCounterKey(bucketKey, '2026-11-23', 'ipv4:203.0.113.7');
     expect(today).toMatch(/^[0-9a-f]{64}$/);
-    expect(clientAddressKey(secret, '203.0.113.7', '2026-11-23')).toBe(today);
-    expect(clientAddressKey(secret, '203.0.113.7', '2026-11-24')).not.toBe(today);
-    expect(clientAddressKey(secret, '203.0.113.8', '2026-11-23')).not.toBe(today);
-    expect(clientAddressKey(fromHex('43'.repeat(32)), '203.0.113.7', '2026-11-23')).not.toBe(today);
-    expect(today).toBe(toHex(hmacSha256(secret, utf8('client-address:2026-11-23:203.0.113.7'))));
+    expect(rateLimitCounterKey(bucketKey, '2026-11-23', 'ipv4:203.0.113.7')).toBe(today);
+    expect(rateLimitCounterKey(bucketKey, '2026-11-24', 'ipv4:203.0.113.7')).not.toBe(today);
+    expect(rateLimitCounterKey(bucketKey, '2026-11-23', 'ipv4:203.0.113.8')).not.toBe(today);
+    expect(rateLimitCounterKey(fromHex('43'.repeat(32)), '2026-11-23', 'ipv4:203.0.113.7')).not.toBe(today);
+    expect(today).toBe(toHex(hmacSha256(bucketKey, utf8('2026-11-23|ipv4:203.0.113.7'))));
     expect(today).not.toContain('203');
   });
 
-  it('rejects malformed days and short secrets', () => {
-    expect(() => clientAddressKey(secret, '::1', '2026-1-5')).toThrow(RangeError);
-    expect(() => clientAddressKey(secret, '::1', '2026-13-01')).toThrow(RangeError);
-    expect(() => clientAddressKey(new Uint8Array(0), '::1', '2026-11-23')).toThrow(RangeError);
+  it('rejects malformed days and short keys', () => {
+    expect(() => rateLimitCounterKey(bucketKey, '2026-1-5', 'ipv6:::/64')).toThrow(RangeError);
+    expect(() => rateLimitCounterKey(bucketKey, '2026-13-01', 'ipv6:::/64')).toThrow(RangeError);
+    expect(() => rateLimitCounterKey(new Uint8Array(0), '2026-11-23', 'ipv6:::/64')).toThrow(RangeError);
   });
 });
 

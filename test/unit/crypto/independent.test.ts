@@ -14,22 +14,30 @@ import { equalBytes } from '@noble/ciphers/utils.js';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { argon2id } from '@noble/hashes/argon2.js';
 import { blake2b } from '@noble/hashes/blake2.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
   Kdf,
   blindIndex,
   cryptoReady,
+  employeeLoginSalt,
+  employeeThrottleKey,
   encryptChunks,
   fromBase64,
   fromHex,
   generateBoxKeyPair,
   newSymmetricKey,
   openRecord,
+  normalisePhone,
   openSealedKey,
+  rateLimitBucketKey,
+  rateLimitCounterKey,
   sealKeyTo,
+  SUBKEY_CONTEXTS,
   sealRecord,
   toHex,
+  trustedDeviceKey,
   unwrapKey,
   utf8,
   wrapKey,
@@ -326,7 +334,7 @@ describe('docs/crypto.md test vectors', () => {
   const hex = (vector: Record<string, string>, field: string): Uint8Array => fromHex(vector[field]!.replace(/\s+/g, ''));
 
   it('lists every vector', () => {
-    expect([...vectors.keys()].sort()).toEqual(['blind-index', 'receipt-keys', 'record', 'sealed-box', 'wrapped-key']);
+    expect([...vectors.keys()].sort()).toEqual(['blind-index', 'employee-login-lookup', 'receipt-keys', 'record', 'sealed-box', 'subkeys', 'wrapped-key']);
   });
 
   it('record: reproduced by the project and opened by both implementations', () => {
@@ -378,5 +386,31 @@ describe('docs/crypto.md test vectors', () => {
     expect(toHex(keys.kek)).toBe(v.kek);
     const reference = argon2id(utf8(v.argon2Password!), salt, { m: params.memoryKiB, t: params.iterations, p: params.parallelism, dkLen: 64 });
     expect(toHex(reference)).toBe(`${v.lookupHash}${v.kek}`);
+  });
+
+  it('subkeys: project and noble HKDF-SHA-256 agree with the published values', () => {
+    const v = get('subkeys');
+    const roots = { blindIndexKey: hex(v, 'blindIndexKey'), rateLimitKey: hex(v, 'rateLimitKey') };
+    const reference = (root: Uint8Array, info: string, length: number) => toHex(hkdf(sha256, root, undefined, utf8(info), length));
+    expect(toHex(employeeLoginSalt(roots))).toBe(v.employeeLoginSalt);
+    expect(reference(roots.blindIndexKey, SUBKEY_CONTEXTS.employeeLoginSalt, 16)).toBe(v.employeeLoginSalt);
+    expect(toHex(employeeThrottleKey(roots))).toBe(v.employeeThrottle);
+    expect(reference(roots.rateLimitKey, SUBKEY_CONTEXTS.employeeThrottle, 32)).toBe(v.employeeThrottle);
+    expect(toHex(trustedDeviceKey(roots))).toBe(v.trustedDevice);
+    expect(reference(roots.rateLimitKey, SUBKEY_CONTEXTS.trustedDevice, 32)).toBe(v.trustedDevice);
+    const bucketKey = rateLimitBucketKey(roots, v.bucket!);
+    expect(toHex(bucketKey)).toBe(v.bucketKey);
+    expect(reference(roots.rateLimitKey, `parcelguard/v1/rate-limit/${v.bucket}`, 32)).toBe(v.bucketKey);
+    expect(rateLimitCounterKey(bucketKey, v.day!, v.subject!)).toBe(v.counterKey);
+    expect(toHex(hmac(sha256, bucketKey, utf8(`${v.day}|${v.subject}`)))).toBe(v.counterKey);
+  });
+
+  it('employee login lookup: project and noble argon2id agree with the published value', async () => {
+    const v = get('employee-login-lookup');
+    const params = { memoryKiB: Number(v.memoryKiB), iterations: Number(v.iterations), parallelism: Number(v.parallelism), maxConcurrent: 1 };
+    expect(normalisePhone(v.phoneInput!)).toBe(v.argon2Password);
+    const lookup = await new Kdf(params).deriveEmployeeLoginLookup(v.argon2Password!, hex(v, 'salt'));
+    expect(toHex(lookup)).toBe(v.lookup);
+    expect(toHex(argon2id(utf8(v.argon2Password!), hex(v, 'salt'), { m: params.memoryKiB, t: params.iterations, p: params.parallelism, dkLen: 32 }))).toBe(v.lookup);
   });
 });
