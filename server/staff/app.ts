@@ -6,6 +6,7 @@ import { staffEnrolRoutes } from './enrol-routes.js';
 import { staffAccountRoutes } from './account-routes.js';
 import { staffAdminRoutes } from './admin-routes.js';
 import { organisationRoutes } from './organisations-routes.js';
+import { settingsRoutes } from './settings-routes.js';
 import { queueRoutes } from './queue-routes.js';
 import { caseRoutes } from './cases/routes.js';
 import { custodyRoutes } from './custody-routes.js';
@@ -19,6 +20,7 @@ import { referralRoutes } from './referral-routes.js';
  *   /staff/enrol/<token>, /staff/enrol/{recovery,totp}    — enrol-routes.ts
  *   /staff/account/password                               — account-routes.ts
  *   /staff/admin/staff…, /staff/admin/orgs…               — admin-routes.ts, organisations-routes.ts
+ *   /staff/admin/settings                                 — settings-routes.ts
  *   /staff (queue), /staff/cases/…                        — queue-routes.ts, cases/routes.ts
  *   /staff/identity-requests…, /staff/custody/handover    — custody-routes.ts
  *   /staff/cases/:n/referrals…                            — referral-routes.ts
@@ -30,6 +32,7 @@ export function createStaffApp(ctx: AppContext): Express {
   routes.use(staffAccountRoutes(ctx));
   routes.use(staffAdminRoutes(ctx));
   routes.use(organisationRoutes(ctx));
+  routes.use(settingsRoutes(ctx));
   routes.use(queueRoutes(ctx));
   routes.use(caseRoutes(ctx));
   routes.use(custodyRoutes(ctx));

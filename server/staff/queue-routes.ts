@@ -6,6 +6,7 @@ import { PROVINCE_CODES } from '../core/reports/model.js';
 import { queueQuerySchema, QUEUE_SORTS, QUEUE_STATUSES, SEVERITIES, CHANNELS, DUE_FILTERS } from '../core/queue/schema.js';
 import { loadQueue } from '../core/queue/service.js';
 import { needsLegalAckCheck, slaPolicy } from '../core/queue/sla.js';
+import { readSettings } from '../core/settings/service.js';
 import { fieldErrors } from '../web/case-form-errors.js';
 
 /** The options every rendering of the filter form needs. */
@@ -51,7 +52,7 @@ export function queueRoutes(ctx: AppContext): Router {
       });
       return;
     }
-    const view = await loadQueue(ctx.database.db, staff, parsed.data, { legalAckBound: needsLegalAckCheck(slaPolicy(ctx.config)) });
+    const view = await loadQueue(ctx.database.db, staff, parsed.data, { legalAckBound: needsLegalAckCheck(slaPolicy(await readSettings(ctx))) });
     const query = new URLSearchParams();
     for (const [k, v] of Object.entries(typedFilters(req))) {
       if (k === 'after') continue;

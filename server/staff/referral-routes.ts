@@ -38,14 +38,15 @@ export function referralRoutes(ctx: AppContext): Router {
       await renderReferralForm(ctx, req, res, { values, errors: fieldErrors(parsed.error, 'referral.errors.invalid') }, 422);
       return;
     }
+    let pending: boolean;
     try {
-      await createReferral(ctx, principalOf(req), caseNumber, parsed.data);
+      ({ pending } = await createReferral(ctx, principalOf(req), caseNumber, parsed.data));
     } catch (err) {
       if (!(err instanceof CaseActionRefused)) throw err;
       await renderReferralForm(ctx, req, res, { values, errors: singleError(err.field, err.messageKey) }, 422);
       return;
     }
-    const done = ctx.config.referralRequiresApproval ? 'referralPending' : 'referral';
+    const done = pending ? 'referralPending' : 'referral';
     res.redirect(303, `/staff/cases/${encodeURIComponent(caseNumber)}?done=${done}#referrals`);
   });
 

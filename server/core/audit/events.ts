@@ -16,6 +16,8 @@ export const AUDIT_EVENTS = [
   'staff.deactivated',
   'escrow.initialised',
   'escrow.opened',
+  // administration
+  'settings.changed',
   // reporters
   'report.submitted',
   'report.reporter_message',

@@ -8,6 +8,7 @@ import { openReportKey } from '../reports/keys.js';
 import type { SystemMessageCode } from '../reports/model.js';
 import type { StaffPrincipal } from '../accounts/auth.js';
 import { firstFeedbackDueAt, nextFeedbackDueAt, slaPolicy, triageDueAt } from '../queue/sla.js';
+import { readSettings } from '../settings/service.js';
 import { auditCase, CaseActionRefused, withCase, type OpenCase } from './access.js';
 import { insertNote, updateCase } from './repository.js';
 import { canTransition, DEDICATED_TARGETS } from './transitions.js';
@@ -32,7 +33,7 @@ export async function moveStatus(ctx: AppContext, trx: Trx, c: OpenCase, to: Rep
   const change: Updateable<ReportsTable> = { status: to, ...opts.extra };
   if (from === 'new') {
     change.acknowledged_at = now;
-    change.feedback_due_at = firstFeedbackDueAt(now, slaPolicy(ctx.config));
+    change.feedback_due_at = firstFeedbackDueAt(now, slaPolicy(await readSettings(ctx, trx)));
   }
   if (to === 'closed') Object.assign(change, { outcome: opts.outcome, closed_at: now });
   if (from === 'closed') Object.assign(change, { outcome: null, closed_at: null, duplicate_of: null });
@@ -65,7 +66,7 @@ export async function setSeverity(ctx: AppContext, staff: StaffPrincipal, caseNu
     if (from === severity) return;
     const change: Updateable<ReportsTable> = { severity };
     // While the case is new, its triage deadline follows its severity (critical: minutes, not hours).
-    if (c.row.status === 'new') change.triage_due_at = triageDueAt(new Date(c.row.created_at), severity, slaPolicy(ctx.config));
+    if (c.row.status === 'new') change.triage_due_at = triageDueAt(new Date(c.row.created_at), severity, slaPolicy(await readSettings(ctx, trx)));
     await updateCase(trx, c.row.id, change);
     await auditCase(trx, staff, c, 'case.severity_set', { from, to: severity });
   });
@@ -81,7 +82,7 @@ export async function setLabels(ctx: AppContext, staff: StaffPrincipal, caseNumb
 /** Writes to the reporter under K; any reviewer message is feedback and restarts the feedback clock. */
 async function messageReporter(ctx: AppContext, trx: Trx, c: OpenCase, staff: StaffPrincipal, body: string): Promise<string> {
   const id = await appendMessage(trx, { reportId: c.row.id, authorKind: 'staff', authorId: staff.id, body }, c.reportKey);
-  await updateCase(trx, c.row.id, { feedback_due_at: nextFeedbackDueAt(new Date(), slaPolicy(ctx.config)) });
+  await updateCase(trx, c.row.id, { feedback_due_at: nextFeedbackDueAt(new Date(), slaPolicy(await readSettings(ctx, trx))) });
   return id;
 }
 
@@ -109,7 +110,7 @@ export async function markReward(ctx: AppContext, staff: StaffPrincipal, caseNum
     await updateCase(trx, c.row.id, {
       reward_eligible: true,
       reward_note_sealed: sealRewardNote(c.reportKey, c.row.id, note),
-      feedback_due_at: nextFeedbackDueAt(new Date(), slaPolicy(ctx.config)),
+      feedback_due_at: nextFeedbackDueAt(new Date(), slaPolicy(await readSettings(ctx, trx))),
     });
     await appendMessage(trx, { reportId: c.row.id, authorKind: 'system', systemCode: 'reward' }, c.reportKey);
     await auditCase(trx, staff, c, 'case.reward_marked', { updated: c.row.reward_eligible });

@@ -9,6 +9,14 @@ type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 type Bytes = Uint8Array;
 
+/** One changed setting; see server/core/settings. */
+export interface SettingsTable {
+  key: string;
+  value: ColumnType<unknown, string, string>;
+  updated_at: Timestamp;
+  updated_by: string | null;
+}
+
 export interface InstallationTable {
   id: Generated<number>;
   receipt_salt: Bytes;
@@ -324,6 +332,7 @@ export interface StaffQueueCountDeltasTable {
 
 export interface DB {
   installation: InstallationTable;
+  settings: SettingsTable;
   sessions: SessionsTable;
   rate_limits: RateLimitsTable;
   sign_in_failures: SignInFailuresTable;

@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Settings } from '../settings/definitions.js';
 import type { ReportStatus, Severity } from '../db/schema.js';
 
 /**
@@ -23,9 +23,13 @@ export const DUE_SOON_MS = 24 * 3600 * 1000;
 const HOUR_MS = 3600 * 1000;
 const DAY_MS = 24 * HOUR_MS;
 
-/** The SLA settings from the configuration (SLA_* variables). */
-export function slaPolicy(config: Config): SlaPolicy {
-  return config.sla;
+/** The deadlines in force: SLA_* variables, or what an administrator set in the workspace. */
+export function slaPolicy(settings: Settings): SlaPolicy {
+  return {
+    criticalTriageMinutes: settings['deadlines.criticalTriageMinutes'],
+    ackHours: settings['deadlines.acknowledgeHours'],
+    feedbackDays: settings['deadlines.feedbackDays'],
+  };
 }
 
 /**

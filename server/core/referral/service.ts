@@ -15,6 +15,7 @@ import { appendMessage } from '../reports/messages.js';
 import { findIdentitySealed } from '../custody/repository.js';
 import { findReferral, insertReferral, insertReferralUpdate, listReferralRows, listUpdateRows, markReferralApproved, type Executor, type ReferralRow } from './repository.js';
 import type { ReferralForm } from './schema.js';
+import { readSettings } from '../settings/service.js';
 
 /**
  * Referral to the authorities as a record (DESIGN §6). Channel, time, status and whether identity
@@ -88,7 +89,7 @@ export async function referralFormContext(ctx: AppContext, staff: StaffPrincipal
       immediateDanger: c.row.immediate_danger,
       identityPresent: c.row.identity_present,
       identityAllowed: c.row.identity_present && c.row.consent_level === 'share_with_authorities',
-      requiresApproval: ctx.config.referralRequiresApproval,
+      requiresApproval: (await readSettings(ctx))['referrals.requireSecondApproval'],
       attachments: files.map((f) => ({ id: f.id, name: f.meta.name, type: f.meta.type, size: f.meta.size })),
     };
   } finally {
@@ -102,7 +103,8 @@ async function notesKeyOrRefuse(trx: Executor, c: OpenCase, form: string, field:
   return key;
 }
 
-export async function createReferral(ctx: AppContext, staff: StaffPrincipal, caseNumber: string, form: ReferralForm): Promise<string> {
+/** Records a referral; `pending` when the four-eyes rule makes it wait for a second reviewer. */
+export async function createReferral(ctx: AppContext, staff: StaffPrincipal, caseNumber: string, form: ReferralForm): Promise<{ id: string; pending: boolean }> {
   return withCase(ctx, staff, caseNumber, async (trx, c) => {
     if (c.row.status === 'closed') throw new CaseActionRefused('referral', 'channel', 'referral.errors.closed');
     // The reporter's consent is the only thing that lets identity leave the organisation (seed 004 art. 23).
@@ -122,12 +124,12 @@ export async function createReferral(ctx: AppContext, staff: StaffPrincipal, cas
     const notesKey = await notesKeyOrRefuse(trx, c, 'referral', 'summary');
     const detailsSealed = sealJson(notesKey, 'referral', detailsContext(c.row.id, id), details);
     notesKey.fill(0);
-    const pending = ctx.config.referralRequiresApproval;
+    const pending = (await readSettings(ctx, trx))['referrals.requireSecondApproval'];
     await insertReferral(trx, { id, reportId: c.row.id, channel: form.channel, referredAt: form.referredAt, identityShared: form.identityShared, status: pending ? 'pending_approval' : 'referred', detailsSealed, createdBy: staff.id });
     if (pending) await updateCase(trx, c.row.id, { referral_status: 'pending_approval' });
     else await putOnRecord(ctx, trx, c);
     await auditCase(trx, staff, c, 'referral.created', { channel: form.channel, identityShared: form.identityShared, attachments: chosen.length, pendingApproval: pending }, id);
-    return id;
+    return { id, pending };
   });
 }
 

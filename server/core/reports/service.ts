@@ -23,6 +23,8 @@ import { grantReportKeys, newReportKeys } from './keys.js';
 import { appendMessage } from './messages.js';
 import { attachStagedFiles, type StagedFile } from './attachments.js';
 import { findReportsByDigests, hasActiveReviewer, insertBlindIndexes, insertReport, linkReports, lockDigests, type Executor } from './repository.js';
+import { slaPolicy, type SlaPolicy } from '../queue/sla.js';
+import { readSettings } from '../settings/service.js';
 
 export type ReporterKind =
   /** Public channel: a receipt is generated and the reporter's key pair is wrapped with its KEK. */
@@ -140,7 +142,7 @@ async function writeReport(
     receipt_lookup_hash: reporter.receiptLookupHash,
     reporter_wrapped_private_key: reporter.wrappedPrivateKey,
     employee_id: reporter.employeeId,
-    ...slaDates(ctx, input.immediateDanger),
+    ...slaDates(slaPolicy(await readSettings(ctx, trx)), input.immediateDanger),
   }, newCaseNumber);
   await grantReportKeys(trx, reportId, keys, { reporterPublicKey: reporter.publicKey, escrowPublicKey });
   await attachStagedFiles(trx, reportId, keys.report, input.attachments);
@@ -164,9 +166,9 @@ function severityOf(input: SubmitReportInput): Severity {
   return input.immediateDanger ? 'critical' : 'normal';
 }
 
-function slaDates(ctx: AppContext, immediateDanger: boolean): { triage_due_at: Date; feedback_due_at: Date } {
+function slaDates(policy: SlaPolicy, immediateDanger: boolean): { triage_due_at: Date; feedback_due_at: Date } {
   const now = Date.now();
-  const { criticalTriageMinutes, ackHours, feedbackDays } = ctx.config.sla;
+  const { criticalTriageMinutes, ackHours, feedbackDays } = policy;
   const triageMs = immediateDanger ? criticalTriageMinutes * 60_000 : ackHours * 3_600_000;
   return { triage_due_at: new Date(now + triageMs), feedback_due_at: new Date(now + feedbackDays * 86_400_000) };
 }

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import { LOCALES } from '../i18n/index.js';
+
+/**
+ * Every setting an administrator may change in the staff workspace, with its validation and its
+ * default. Defaults come from the environment (server/core/config.ts), so an installation that never
+ * opens the settings page behaves exactly as configured; a changed value is stored in the
+ * `settings` table, applies to every app instance at once, and is audited.
+ *
+ * To add a setting: add it here (key `group.name`, a zod schema that accepts the form's text and
+ * yields the typed value, a default, the form input: text, number, yesno or locale), give it labels under `settings.fields.<group>.<name>` in
+ * both catalogues, and read it with `readSettings()`.
+ */
+
+const minutes = z.coerce.number({ error: 'settings.errors.number' }).int({ error: 'settings.errors.number' });
+const bounded = (min: number, max: number) =>
+  minutes.min(min, { error: 'settings.errors.range' }).max(max, { error: 'settings.errors.range' });
+const flag = z.union([z.boolean(), z.enum(['yes', 'no']).transform((v) => v === 'yes')]);
+
+export const SETTING_DEFINITIONS = {
+  'organisation.name': {
+    schema: z.string().trim().max(100, { error: 'settings.errors.tooLong' }),
+    default: (_config: Config) => '',
+    /** Shown on pages and on referral sheets; empty means the product name alone. */
+    input: 'text',
+    limits: { maxLength: 100 },
+  },
+  'organisation.defaultLocale': {
+    schema: z.enum(LOCALES, { error: 'settings.errors.choice' }),
+    default: (_config: Config) => 'zh-CN' as (typeof LOCALES)[number],
+    input: 'locale',
+    limits: {},
+  },
+  'deadlines.criticalTriageMinutes': {
+    schema: bounded(5, 24 * 60),
+    default: (config: Config) => config.sla.criticalTriageMinutes,
+    input: 'number',
+    limits: { min: 5, max: 24 * 60 },
+  },
+  'deadlines.acknowledgeHours': {
+    schema: bounded(1, 7 * 24),
+    default: (config: Config) => config.sla.ackHours,
+    input: 'number',
+    limits: { min: 1, max: 7 * 24 },
+  },
+  'deadlines.feedbackDays': {
+    schema: bounded(1, 90),
+    default: (config: Config) => config.sla.feedbackDays,
+    input: 'number',
+    limits: { min: 1, max: 90 },
+  },
+  'referrals.requireSecondApproval': {
+    schema: flag,
+    default: (config: Config) => config.referralRequiresApproval,
+    input: 'yesno',
+    limits: {},
+  },
+} as const;
+
+export type SettingKey = keyof typeof SETTING_DEFINITIONS;
+export type Settings = { readonly [K in SettingKey]: z.output<(typeof SETTING_DEFINITIONS)[K]['schema']> };
+export const SETTING_KEYS = Object.keys(SETTING_DEFINITIONS) as SettingKey[];
+
+export function isSettingKey(key: string): key is SettingKey {
+  return Object.hasOwn(SETTING_DEFINITIONS, key);
+}
+
+/** The environment's values, before any administrator changed anything. */
+export function defaultSettings(config: Config): Settings {
+  return Object.fromEntries(SETTING_KEYS.map((key) => [key, SETTING_DEFINITIONS[key].default(config)])) as Settings;
+}

@@ -1,0 +1,63 @@
+import { Router, type Request, type Response } from 'express';
+import type { AppContext } from '../core/context.js';
+import { t } from '../core/i18n/index.js';
+import { SETTING_DEFINITIONS, SETTING_KEYS, type SettingKey } from '../core/settings/definitions.js';
+import { changeSettings, readSettings } from '../core/settings/service.js';
+import { principalOf, requireStaff } from './guard.js';
+
+/** The form fields: one per setting, named by its key with the dot replaced ("deadlines-feedbackDays"). */
+const fieldOf = (key: SettingKey) => key.replace('.', '-');
+
+type Group = { name: string; fields: { key: SettingKey; id: string; kind: string; value: string; limits: object; error?: string }[] };
+
+function groups(values: Record<SettingKey, string>, errors: Partial<Record<SettingKey, string>>): Group[] {
+  const byGroup = new Map<string, Group>();
+  for (const key of SETTING_KEYS) {
+    const name = key.split('.')[0]!;
+    const group = byGroup.get(name) ?? { name, fields: [] };
+    const definition = SETTING_DEFINITIONS[key];
+    group.fields.push({ key, id: fieldOf(key), kind: definition.input, value: values[key], limits: definition.limits, error: errors[key] });
+    byGroup.set(name, group);
+  }
+  return [...byGroup.values()];
+}
+
+const asText = (value: unknown) => (typeof value === 'boolean' ? (value ? 'yes' : 'no') : String(value));
+
+/** Settings an administrator changes without a shell; each change applies to every instance and is audited. */
+export function settingsRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const guard = requireStaff(ctx, { admin: true });
+
+  async function render(req: Request, res: Response, status: number, typed?: Record<SettingKey, string>, errors: Partial<Record<SettingKey, string>> = {}) {
+    const current = await readSettings(ctx, ctx.database.db, { fresh: true });
+    const values = typed ?? (Object.fromEntries(SETTING_KEYS.map((k) => [k, asText(current[k])])) as Record<SettingKey, string>);
+    const list = Object.entries(errors).map(([key, message]) => ({ field: fieldOf(key as SettingKey), message }));
+    res.status(status).render('admin-settings', {
+      layout: 'staff',
+      titleKey: 'settings.title',
+      groups: groups(values, errors),
+      errors: list,
+      saved: req.query.done === 'saved',
+    });
+  }
+
+  router.get('/staff/admin/settings', guard, (req, res) => render(req, res, 200));
+
+  router.post('/staff/admin/settings', guard, async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const typed = Object.fromEntries(
+      SETTING_KEYS.map((key) => [key, typeof body[fieldOf(key)] === 'string' ? String(body[fieldOf(key)]).slice(0, 500) : '']),
+    ) as Record<SettingKey, string>;
+    // An unticked checkbox sends nothing: that is "no".
+    const submitted = Object.fromEntries(SETTING_KEYS.map((key) => [key, typed[key] === '' && SETTING_DEFINITIONS[key].input === 'yesno' ? 'no' : typed[key]]));
+    const result = await changeSettings(ctx, { id: principalOf(req).id }, submitted);
+    if (!result.ok) {
+      const errors = Object.fromEntries(result.errors.map((e) => [e.field, t(req.locale, e.key)]));
+      return render(req, res, 422, typed, errors);
+    }
+    res.redirect(303, '/staff/admin/settings?done=saved');
+  });
+
+  return router;
+}
