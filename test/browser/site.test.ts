@@ -10,7 +10,7 @@ const AREAS = readdirSync(path.join(LOCALES_DIR, 'zh-CN')).map((f) => f.replace(
 const UNTRANSLATED_KEY = new RegExp(`\\b(?:${AREAS.join('|')})\\.[a-zA-Z_]+(?:\\.[a-zA-Z_]+)*`, 'g');
 
 describe.each(MODES)('public site with JavaScript $name', (mode) => {
-  it('landing page: Chinese by default, emergency numbers, links to every public flow', async () => {
+  it('landing page: Chinese by default, emergency numbers, links to every public flow and none to the workspace', async () => {
     const s = await suite.session(mode);
     await s.goto(suite.app.url('/'));
     await s.check('landing', { status: 200, screenshot: 'landing' });
@@ -21,9 +21,11 @@ describe.each(MODES)('public site with JavaScript $name', (mode) => {
     const emergency = page.getByRole('note');
     expect(await emergency.textContent()).toMatch(/110[\s\S]*12339/);
     expect(await page.getByRole('link', { name: '110', exact: true }).getAttribute('href')).toBe('tel:110');
-    for (const href of ['/report', '/followup', '/employee/login', '/staff/login']) {
+    for (const href of ['/report', '/followup', '/employee/login']) {
       expect(await page.locator(`a[href="${href}"]`).count(), href).toBeGreaterThan(0);
     }
+    // The staff workspace lives on its own listener: the public site never points at it.
+    expect(await page.locator('a[href*="/staff"]').count()).toBe(0);
     await s.finish();
   });
 
