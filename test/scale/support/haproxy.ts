@@ -28,7 +28,8 @@ defaults
   option redispatch 1
   option http-server-close
   option forwardfor
-  default-server inter 250ms fall 1 rise 2
+  timeout check 3s
+  default-server inter 400ms fall 3 rise 1
 frontend public
   bind 127.0.0.1:${ports.public}
   default_backend public_apps
