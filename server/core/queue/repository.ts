@@ -1,12 +1,11 @@
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import type { DB, ReportStatus, Severity } from '../db/schema.js';
+import type { Executor } from '../db/executor.js';
 
 /**
  * Queue queries. Only plaintext metadata columns are read: nothing here selects a sealed column,
  * so drawing the queue never needs (or touches) a key.
  */
-export type Executor = Kysely<DB> | Transaction<DB>;
-
 export type QueueSortKey = 'newest' | 'oldest' | 'due' | 'severity';
 
 export type QueueFilter = {

@@ -22,9 +22,10 @@ import { PAYLOAD_VERSION, type IdentityRecord, type ParcelDetails, type Province
 import { grantReportKeys, newReportKeys } from './keys.js';
 import { appendMessage } from './messages.js';
 import { attachStagedFiles, type StagedFile } from './attachments.js';
-import { findReportsByDigests, hasActiveReviewer, insertBlindIndexes, insertReport, linkReports, lockDigests, type Executor } from './repository.js';
+import { findReportsByDigests, hasActiveReviewer, insertBlindIndexes, insertReport, linkReports, lockDigests } from './repository.js';
 import { slaPolicy, type SlaPolicy } from '../queue/sla.js';
 import { readSettings } from '../settings/service.js';
+import type { Executor } from '../db/executor.js';
 
 export type ReporterKind =
   /** Public channel: a receipt is generated and the reporter's key pair is wrapped with its KEK. */
