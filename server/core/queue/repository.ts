@@ -1,5 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
-import type { DB, ReportStatus, Severity } from '../db/schema.js';
+import type { DB } from '../db/schema.js';
+import type { ReportChannel, ReportStatus, Severity } from '../reports/lifecycle.js';
 import type { Executor } from '../db/executor.js';
 
 /**
@@ -14,7 +15,7 @@ export type QueueFilter = {
   /** Any of these categories (array overlap); empty = any. */
   categories: readonly string[];
   severity?: Severity;
-  channel?: 'public' | 'employee';
+  channel?: ReportChannel;
   province?: string;
   /** 'others' = assigned to someone other than the viewer; a uuid = that reviewer. */
   assignee?: 'me' | 'unassigned' | 'others' | string;

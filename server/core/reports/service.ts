@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { AppContext } from '../context.js';
-import type { DB, Severity } from '../db/schema.js';
+import type { DB } from '../db/schema.js';
+import type { Severity } from './lifecycle.js';
 import { appendAudit } from '../audit/repository.js';
 import {
   blindIndex,
