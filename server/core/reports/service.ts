@@ -14,6 +14,7 @@ import {
   generateBoxKeyPair,
   generateReceipt,
   randomBytes,
+  toCrockford,
   sealJson,
   wrapKey,
   type BoxKeyPair,
@@ -199,15 +200,12 @@ async function indexAndLink(ctx: AppContext, trx: Executor, reportId: string, pa
   for (const match of ordered) await linkReports(trx, reportId, match.report_id, match.kind);
 }
 
-const CASE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'; // Crockford base32: no I, L, O, U to misread
-
 /**
  * A case number such as `PG-7K3M-9QXD`: 40 random bits rather than a counter, so case numbers
- * reveal neither how many reports exist nor the order they came in.
+ * reveal neither how many reports exist nor the order they came in. Crockford base32 has no I, L,
+ * O or U to misread.
  */
 export function newCaseNumber(): string {
-  const bits = randomBytes(5).reduce((acc, byte) => (acc << 8n) | BigInt(byte), 0n);
-  let text = '';
-  for (let i = 0; i < 8; i++) text += CASE_ALPHABET[Number((bits >> BigInt(35 - 5 * i)) & 31n)];
+  const text = toCrockford(randomBytes(5));
   return `PG-${text.slice(0, 4)}-${text.slice(4)}`;
 }
