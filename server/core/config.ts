@@ -41,6 +41,7 @@ const envSchema = z.object({
   SLA_ACK_HOURS: positiveInt.default(24),
   SLA_FEEDBACK_DAYS: positiveInt.default(30),
   REFERRAL_REQUIRES_APPROVAL: bool.default(false),
+  UPLOAD_IDLE_TIMEOUT_SECONDS: positiveInt.default(60),
 });
 
 const secretsSchema = z.object({
@@ -106,6 +107,8 @@ export type Config = {
   };
   /** Four-eyes: a referral to the authorities counts only once a second reviewer approves it. */
   readonly referralRequiresApproval: boolean;
+  /** A file-carrying body that sends nothing for this long is cut off. */
+  readonly uploadIdleTimeoutMs: number;
   readonly secrets: ServerSecrets;
 };
 
@@ -151,6 +154,7 @@ export function loadConfig(env: Env = process.env): Config {
       feedbackDays: e.SLA_FEEDBACK_DAYS,
     },
     referralRequiresApproval: e.REFERRAL_REQUIRES_APPROVAL,
+    uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_SECONDS * 1000,
     secrets: loadSecrets(e.SECRETS_FILE ? resolve(e.SECRETS_FILE) : resolve(dataDir, 'secrets.json')),
   };
   return deepFreeze(config);

@@ -4,7 +4,7 @@
  * and count limits and remembers, per file name, why a file was refused, for the re-rendered form.
  */
 import { newSymmetricKey, toBase64Url } from '../crypto/index.js';
-import type { Executor } from '../reports/repository.js';
+import { deleteAttachment, type Executor } from '../reports/repository.js';
 import {
   ATTACHMENT_LIMITS,
   discardStagedFiles,
@@ -25,6 +25,8 @@ export type StagingFields = { stagingKey: string; staged: string[]; remove: stri
 export class UploadBatch {
   readonly files: StagedFile[];
   readonly refused: RefusedFile[] = [];
+  /** Files staged by this request (not an earlier attempt's), removed if the request fails. */
+  private readonly added: string[] = [];
 
   private constructor(
     private readonly db: Executor,
@@ -61,8 +63,19 @@ export class UploadBatch {
     const room = this.limits.maxTotalBytes - this.totalBytes;
     const maxBytes = Math.min(this.limits.maxFileBytes, room);
     const result = await stageUpload(this.db, stream, { name, declaredType, maxBytes, stagingKey: this.stagingKey });
-    if (result.ok) this.files.push(result.file);
+    if (result.ok) {
+      this.files.push(result.file);
+      this.added.push(result.file.id);
+    }
     else this.refused.push({ name, problem: result.reason === 'too_large' && maxBytes < this.limits.maxFileBytes ? 'total_too_large' : result.reason });
+  }
+
+  /**
+   * The request that brought these files failed (its body was cut, malformed or abandoned): its
+   * reporter never sees a form carrying their staging key, so they could never be attached.
+   */
+  async discardAdded(): Promise<void> {
+    for (const id of this.added.splice(0)) await deleteAttachment(this.db, id);
   }
 
   /** Records a file refused before it was read (its stream must be drained by the caller). */
