@@ -14,6 +14,7 @@ import {
   type UploadRejection,
 } from '../reports/attachments.js';
 import type { Readable } from 'node:stream';
+import type { ImageJobs } from '../images/jobs.js';
 import type { FieldMap } from '../fields.js';
 
 export type UploadProblem = UploadRejection | 'too_many_files' | 'total_too_large' | 'upload_limit';
@@ -30,6 +31,7 @@ export class UploadBatch {
 
   private constructor(
     private readonly db: Executor,
+    private readonly images: ImageJobs,
     readonly stagingKey: Uint8Array,
     existing: StagedFile[],
     private readonly limits: { maxFiles: number; maxFileBytes: number; maxTotalBytes: number },
@@ -41,12 +43,12 @@ export class UploadBatch {
    * Reopens the files an earlier attempt staged, dropping those the reporter ticked for removal.
    * An absent or malformed key starts a fresh batch (nothing staged can then be opened).
    */
-  static async open(db: Executor, fields: StagingFields, limits = ATTACHMENT_LIMITS): Promise<UploadBatch> {
+  static async open(db: Executor, images: ImageJobs, fields: StagingFields, limits = ATTACHMENT_LIMITS): Promise<UploadBatch> {
     const stagingKey = parseStagingKey(fields.stagingKey) ?? newSymmetricKey();
     const remove = new Set(fields.remove);
     await discardStagedFiles(db, fields.staged.filter((id) => remove.has(id)), stagingKey);
     const kept = await openStagedFiles(db, [...new Set(fields.staged.filter((id) => !remove.has(id)))], stagingKey);
-    return new UploadBatch(db, stagingKey, kept, limits);
+    return new UploadBatch(db, images, stagingKey, kept, limits);
   }
 
   get totalBytes(): number {
@@ -62,7 +64,7 @@ export class UploadBatch {
     }
     const room = this.limits.maxTotalBytes - this.totalBytes;
     const maxBytes = Math.min(this.limits.maxFileBytes, room);
-    const result = await stageUpload(this.db, stream, { name, declaredType, maxBytes, stagingKey: this.stagingKey });
+    const result = await stageUpload(this.db, stream, { name, declaredType, maxBytes, stagingKey: this.stagingKey, images: this.images });
     if (result.ok) {
       this.files.push(result.file);
       this.added.push(result.file.id);
@@ -102,7 +104,10 @@ export type FormWithFiles = {
   fields: FieldMap;
   truncated: ReadonlySet<string>;
   batch: UploadBatch | null;
-  /** The database went away while files were arriving: the text was read in full, the files were not kept. */
+  /**
+   * Files could not be stored now (the database went away, or every photo-processing place was
+   * taken): the text was read in full, the files of this attempt were not kept.
+   */
   storageFailed: boolean;
   /** Files sent in the 'files' field that were read and thrown away unstored. */
   discardedFiles: number;

@@ -6,6 +6,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { AppContext } from '../../core/context.js';
 import { isMultipart } from '../../web/csrf.js';
 import { isDatabaseUnavailable } from '../../core/errors.js';
+import { ImagesBusy } from '../../core/images/jobs.js';
 import { limitsOf, takeRateLimit, type RateLimitRule } from '../../core/rate-limit.js';
 import { clientSource } from '../../web/client.js';
 import { ATTACHMENT_LIMITS } from '../../core/reports/attachments.js';
@@ -76,8 +77,8 @@ export async function readFormWithFiles(ctx: AppContext, req: Request, res: Resp
         }
         await batch.accept(file.name, file.declaredType, file.stream);
       } catch (err) {
-        // Keep reading: the fields after this file still reach the re-rendered form.
-        if (!isDatabaseUnavailable(err)) throw err;
+        // Keep reading: the fields after this file still reach the re-rendered form (503, everything typed).
+        if (!isDatabaseUnavailable(err) && !(err instanceof ImagesBusy)) throw err;
         storageFailed = true;
         discardedFiles++;
         file.stream.resume();
