@@ -37,7 +37,8 @@ export async function startTarget(adminUrl: string, extraEnv: Record<string, str
   const env = { DATABASE_URL: url.toString(), DATA_DIR: mkdtempSync(path.join(tmpdir(), 'parcelguard-hostile-')), TRUST_PROXY: 'loopback', ...extraEnv };
   const names = { admin: 'hostile-admin', reviewer: 'hostile-reviewer', custodian: 'hostile-custodian' };
   const setup = await operatorSetup(env, names);
-  const server = await spawnServer(env);
+  // Compiled, exactly as `npm start` runs it in production.
+  const server = await spawnServer(env, { compiled: true });
   await db.connect();
   const close = async () => {
     await server.stop();
