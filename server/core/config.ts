@@ -42,6 +42,9 @@ const envSchema = z.object({
   SLA_FEEDBACK_DAYS: positiveInt.default(30),
   REFERRAL_REQUIRES_APPROVAL: bool.default(false),
   MAINTENANCE_INTERVAL_SECONDS: positiveInt.default(300),
+  UPLOAD_IDLE_TIMEOUT_SECONDS: positiveInt.default(60),
+  IMAGE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
+  IMAGE_QUEUE_LENGTH: z.coerce.number().int().min(0).max(1000).default(16),
 });
 
 const secretsSchema = z.object({
@@ -109,6 +112,10 @@ export type Config = {
   };
   /** Four-eyes: a referral to the authorities counts only once a second reviewer approves it. */
   readonly referralRequiresApproval: boolean;
+  /** A file-carrying body that sends nothing for this long is cut off. */
+  readonly uploadIdleTimeoutMs: number;
+  /** Photos re-encoded at once, and how many more may wait; past that a form with a photo answers 503. */
+  readonly images: { readonly concurrency: number; readonly queueLength: number };
   readonly secrets: ServerSecrets;
 };
 
@@ -155,6 +162,8 @@ export function loadConfig(env: Env = process.env): Config {
       feedbackDays: e.SLA_FEEDBACK_DAYS,
     },
     referralRequiresApproval: e.REFERRAL_REQUIRES_APPROVAL,
+    uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_SECONDS * 1000,
+    images: { concurrency: e.IMAGE_CONCURRENCY, queueLength: e.IMAGE_QUEUE_LENGTH },
     secrets: loadSecrets(e.SECRETS_FILE ? resolve(e.SECRETS_FILE) : resolve(dataDir, 'secrets.json')),
   };
   return deepFreeze(config);
