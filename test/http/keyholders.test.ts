@@ -88,6 +88,8 @@ describe('key-holder approval', () => {
 
     // The custodian is told someone waits; a wrong fingerprint is refused, kept, and audited.
     expect((await custodian.agent.get('/staff')).text).toContain('id="keyholder-notice"');
+    const list = await custodian.agent.get('/staff/keyholders');
+    expect(list.text).toMatch(new RegExp(`action="/staff/keyholders/${insider.id}/approve"[^>]*>\\s*<input type="hidden" name="_csrf" value="[^"]+"`));
     const wrong = await approve(custodian.agent, insider.id, '12345 12345 12345 12345 12345 12345');
     expect(wrong.status).toBe(422);
     expect(wrong.text).toContain('该指纹与此账户的密钥不符');
