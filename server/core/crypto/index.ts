@@ -45,5 +45,6 @@ export { Kdf, normaliseReceipt, formatKdfCost, parseKdfCost, type ReceiptKeys, t
 export { wrapKey, unwrapKey } from './wrap.js';
 export { sealRecord, openRecord, sealJson, openJson, RECORD_PURPOSES, type RecordPurpose } from './records.js';
 export { sealKeyTo, openSealedKey, resealKey } from './grants.js';
+export { keyFingerprint, normaliseFingerprint } from './fingerprint.js';
 export { encryptChunks, decryptChunks, ciphertextChunkSize } from './stream.js';
 export { sealBundle, openBundle, BUNDLE_MAGIC } from './bundle.js';

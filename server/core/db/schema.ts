@@ -83,7 +83,16 @@ export interface StaffTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   deactivated_at: NullableTimestamp;
+  key_approval: KeyApproval | null;
+  key_approved_by: string | null;
+  key_approved_at: NullableTimestamp;
+  key_holder_since: NullableTimestamp;
+  key_holders_seen_at: NullableTimestamp;
+  key_approval_audited: ColumnType<boolean, boolean | undefined, boolean>;
 }
+
+/** Who approved a reviewer's key: a custodian in the workspace, the operator's CLI, or the upgrade that introduced approval. */
+export type KeyApproval = 'custodian' | 'cli' | 'migration';
 
 export type ActorKind = 'staff' | 'employee' | 'reporter' | 'system' | 'cli';
 
