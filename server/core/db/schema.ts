@@ -135,7 +135,8 @@ export interface ReportsTable {
   reporter_public_key: Bytes;
   receipt_lookup_hash: Bytes | null;
   reporter_wrapped_private_key: Bytes | null;
-  employee_id: string | null;
+  /** Employee channel: HMAC(tip secret, ordinal), which only the employee can recompute (migration 1400). */
+  employee_tip_tag: Bytes | null;
   created_at: Timestamp;
   updated_at: Timestamp;
   acknowledged_at: NullableTimestamp;
@@ -301,6 +302,8 @@ export interface EmployeesTable {
   public_key: Bytes;
   wrapped_private_key: Bytes;
   identity_sealed: Bytes;
+  /** Tips filed before migration 1400: their ids sealed to public_key, tagged at the next sign-in. */
+  pending_tips_sealed: ColumnType<Bytes | null, Bytes | null | undefined, Bytes | null>;
   status: ColumnType<'active' | 'deactivated', 'active' | 'deactivated' | undefined, 'active' | 'deactivated'>;
   created_at: Timestamp;
   deactivated_at: NullableTimestamp;

@@ -13,6 +13,7 @@ import type { FormWithFiles, UploadBatch } from '../intake/uploads.js';
 import type { EmployeePrincipal } from './principal.js';
 import { openEmployeeIdentity } from './keys.js';
 import { findOutletForIdentity, findOwnIdentity } from './repository.js';
+import { findOwnTips, newTipKeys, tipSecretOf } from './tip-index.js';
 import { employeeReportSchema, type ValidEmployeeReport } from './schema.js';
 
 /** Form POSTs (each may stage files) and sealed tips per account and hour. */
@@ -75,18 +76,41 @@ export async function handleEmployeeReportPost(
   }
 }
 
+/**
+ * Files the tip under the account's next tip tag and its derived key pair (./tip-index.ts), so the
+ * stored tip names no account. Two tips filed at once by one account can draw the same ordinal: the
+ * unique tag refuses the second, which draws again.
+ */
 async function submitEmployeeReport(ctx: AppContext, employee: EmployeePrincipal, valid: ValidEmployeeReport, batch: UploadBatch) {
   const identity = await employeeIdentityRecord(ctx, employee, valid.identity_choice);
-  return submitReport(ctx, null, {
-    reporter: { kind: 'employee', employeeId: employee.id, publicKey: employee.publicKey },
-    categories: valid.categories,
-    description: valid.description,
-    immediateDanger: valid.immediate_danger,
-    parcel: parcelFrom(valid),
-    province: isProvinceCode(valid.province) ? valid.province : null,
-    identity,
-    attachments: batch.files,
-  });
+  const secret = tipSecretOf(employee.privateKey);
+  try {
+    for (let attempt = 0; ; attempt++) {
+      const { nextOrdinal } = await findOwnTips(ctx.database.db, secret);
+      const { tag, pair } = newTipKeys(secret, nextOrdinal);
+      pair.privateKey.fill(0);
+      try {
+        return await submitReport(ctx, null, {
+          reporter: { kind: 'employee', publicKey: pair.publicKey, tipTag: tag },
+          categories: valid.categories,
+          description: valid.description,
+          immediateDanger: valid.immediate_danger,
+          parcel: parcelFrom(valid),
+          province: isProvinceCode(valid.province) ? valid.province : null,
+          identity,
+          attachments: batch.files,
+        });
+      } catch (err) {
+        if (attempt >= 2 || !isUniqueViolation(err)) throw err;
+      }
+    }
+  } finally {
+    secret.fill(0);
+  }
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
 }
 
 /**
