@@ -61,7 +61,7 @@ export async function updateIdentity(
 ): Promise<void> {
   await trx
     .updateTable('reports')
-    .set({ consent_level: change.consentLevel, identity_present: true, identity_sealed: change.identitySealed, updated_at: new Date() })
+    .set({ consent_level: change.consentLevel, identity_present: true, identity_sealed: change.identitySealed })
     .where('id', '=', reportId)
     .execute();
 }
