@@ -294,8 +294,11 @@ export interface EmployeesTable {
   id: string;
   outlet_id: string;
   login_lookup: Bytes;
-  /** 1: HMAC of the phone (before 2026-11-24, replaced at the next sign-in); 2: argon2id of the phone. */
-  login_lookup_version: 1 | 2;
+  /**
+   * 1: HMAC of the phone (before 2026-11-24, replaced at the next sign-in); 2: argon2id of the phone;
+   * 3: argon2id of the version-1 HMAC (`employee:harden-lookups`), replaced at the next sign-in.
+   */
+  login_lookup_version: 1 | 2 | 3;
   password_hash: string;
   kek_salt: Bytes;
   kek_cost: string | null;

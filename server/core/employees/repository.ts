@@ -75,8 +75,10 @@ function toAccount(row: CredentialRow | undefined): EmployeeAccount | undefined 
   };
 }
 
-/** The account whose stored lookup is `loginLookup` of the given version (1: HMAC, 2: argon2id). */
-export async function findEmployeeByLogin(db: Executor, loginLookup: Uint8Array, version: 1 | 2): Promise<EmployeeAccount | undefined> {
+export type LookupVersion = 1 | 2 | 3;
+
+/** The account whose stored lookup is `loginLookup` of the given version (schema.ts says which is which). */
+export async function findEmployeeByLogin(db: Executor, loginLookup: Uint8Array, version: LookupVersion): Promise<EmployeeAccount | undefined> {
   const row = await db
     .selectFrom('employees')
     .select(credentialColumns)
@@ -90,19 +92,35 @@ export async function findEmployeeAccount(db: Executor, id: string): Promise<Emp
   return toAccount(await db.selectFrom('employees').select(credentialColumns).where('id', '=', id).executeTakeFirst());
 }
 
-/** Whether any account still has a version-1 (HMAC) lookup; none left means no fallback to try. */
-export async function hasLegacyLookups(db: Executor): Promise<boolean> {
-  const row = await db.selectFrom('employees').select('id').where('login_lookup_version', '=', 1).limit(1).executeTakeFirst();
-  return row !== undefined;
+/** Which legacy lookup versions (1, 3) some account still has; none left means no fallback to try. */
+export async function legacyLookupVersions(db: Executor): Promise<Set<LookupVersion>> {
+  const rows = await db.selectFrom('employees').select('login_lookup_version').distinct().where('login_lookup_version', '<>', 2).execute();
+  return new Set(rows.map((r) => r.login_lookup_version));
 }
 
-/** Replaces a version-1 lookup by the argon2id one, at a successful sign-in (the phone is at hand then). */
+/** Replaces a legacy lookup by the version-2 one, at a successful sign-in (the phone is at hand then). */
 export async function upgradeLoginLookup(db: Executor, id: string, loginLookup: Uint8Array): Promise<void> {
   await db
     .updateTable('employees')
     .set({ login_lookup: loginLookup, login_lookup_version: 2 })
     .where('id', '=', id)
+    .where('login_lookup_version', '<>', 2)
+    .execute();
+}
+
+/** Version-1 lookups, a page at a time, for `employee:harden-lookups`. */
+export async function listVersion1Lookups(db: Executor, limit: number) {
+  return db.selectFrom('employees').select(['id', 'login_lookup']).where('login_lookup_version', '=', 1).orderBy('id').limit(limit).execute();
+}
+
+/** Replaces one version-1 lookup by its version 3, unless sign-in replaced it meanwhile. */
+export async function hardenLookup(db: Executor, id: string, from: Uint8Array, hardened: Uint8Array): Promise<void> {
+  await db
+    .updateTable('employees')
+    .set({ login_lookup: hardened, login_lookup_version: 3 })
+    .where('id', '=', id)
     .where('login_lookup_version', '=', 1)
+    .where('login_lookup', '=', from)
     .execute();
 }
 
