@@ -5,7 +5,7 @@ import { csrfTokenFrom } from '../helpers/forms.js';
 import { createEmployee, createTestOutlet, loginEmployee, type TestEmployee } from '../helpers/employees.js';
 import { createTestReviewer, postReportForm, type TestStaff } from '../helpers/reports.js';
 import { dumpDatabase } from '../helpers/leak-scan.js';
-import { sealKeyTo } from '../../server/core/crypto/index.js';
+import { rateLimitBucketKey, rateLimitCounterKey, sealKeyTo } from '../../server/core/crypto/index.js';
 import { openReportKey } from '../../server/core/reports/keys.js';
 import { createMigrator, migrateToLatest } from '../../server/core/db/migrator.js';
 
@@ -60,6 +60,13 @@ describe('employee tips are unlinkable to the account', () => {
     const audit = await t.database.db.selectFrom('audit_log').selectAll().where('case_id', '=', report.id).execute();
     expect(audit.length).toBeGreaterThan(0);
     for (const row of audit) expect(row.actor_id).toBeNull();
+    // Nor do the tip form's rate limits count under anything the secrets file derives from the account id.
+    const day = new Date().toISOString().slice(0, 10);
+    const limits = await t.database.db.selectFrom('rate_limits').select(['bucket', 'key']).where('bucket', 'in', ['employee-report', 'employee-report-post']).execute();
+    expect(limits.length).toBe(2);
+    for (const row of limits) {
+      expect(row.key).not.toBe(rateLimitCounterKey(rateLimitBucketKey(t.config.secrets, row.bucket), day, `employee:${employee.id}`));
+    }
     // Control: the scan does see the account where it belongs.
     expect(dump.some((row) => row.table === 'employees' && row.text.includes(employee.id))).toBe(true);
 

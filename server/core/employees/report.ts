@@ -13,16 +13,20 @@ import type { FormWithFiles, UploadBatch } from '../intake/uploads.js';
 import type { EmployeePrincipal } from './principal.js';
 import { openEmployeeIdentity } from './keys.js';
 import { findOutletForIdentity, findOwnIdentity } from './repository.js';
-import { findOwnTips, newTipKeys, tipSecretOf } from './tip-index.js';
+import { findOwnTips, newTipKeys, tipRateLimitSubject, tipSecretOf } from './tip-index.js';
 import { employeeReportSchema, type ValidEmployeeReport } from './schema.js';
 
 /** Form POSTs (each may stage files) and sealed tips per account and hour. */
 export const EMPLOYEE_POST_LIMIT: RateLimitRule = { bucket: 'employee-report-post', limit: 60, windowSeconds: 3600 };
 export const EMPLOYEE_REPORT_LIMIT: RateLimitRule = { bucket: 'employee-report', limit: 20, windowSeconds: 3600 };
 
-/** The counters' subject for one account; rate_limits stores only a keyed hash of it. */
+/**
+ * The counters' subject for one account: derived from its tip secret, not its id. rate_limits
+ * stores a keyed hash of the subject, which the secrets file would let anyone recompute for every
+ * employee id, and so see who filed tips in the last hours; the tip secret needs the employee's key.
+ */
 function employeeSubject(employee: EmployeePrincipal): string {
-  return `employee:${employee.id}`;
+  return `employee-tips:${tipRateLimitSubject(employee.privateKey)}`;
 }
 
 export async function allowEmployeePost(ctx: AppContext, employee: EmployeePrincipal): Promise<boolean> {

@@ -9,6 +9,9 @@ import {
   employeeTipKeyPair,
   employeeTipSecret,
   employeeTipTag,
+  hmacSha256,
+  toHex,
+  utf8,
   type BoxKeyPair,
 } from '../crypto/index.js';
 import type { Executor } from '../db/executor.js';
@@ -59,4 +62,12 @@ export async function findOwnTips(db: Executor, secret: Uint8Array): Promise<{ t
 export function newTipKeys(secret: Uint8Array, ordinal: number): { tag: Uint8Array; pair: BoxKeyPair } {
   const tag = employeeTipTag(secret, ordinal);
   return { tag, pair: employeeTipKeyPair(secret, tag) };
+}
+
+/** A stable, account-specific name for rate limits that only the account's key yields: hex HMAC(S, "rate-limit"). */
+export function tipRateLimitSubject(accountPrivateKey: Uint8Array): string {
+  const secret = employeeTipSecret(accountPrivateKey);
+  const subject = toHex(hmacSha256(secret, utf8('rate-limit')));
+  secret.fill(0);
+  return subject;
 }
