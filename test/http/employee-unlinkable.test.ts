@@ -60,6 +60,10 @@ describe('employee tips are unlinkable to the account', () => {
     const audit = await t.database.db.selectFrom('audit_log').selectAll().where('case_id', '=', report.id).execute();
     expect(audit.length).toBeGreaterThan(0);
     for (const row of audit) expect(row.actor_id).toBeNull();
+    // The account's own events keep only the day, so their time does not point at the tip either.
+    const own = await t.database.db.selectFrom('audit_log').select('occurred_at').where('actor_id', '=', employee.id).execute();
+    expect(own.length).toBeGreaterThan(0);
+    for (const row of own) expect((new Date(row.occurred_at).getTime() + 8 * 3_600_000) % 86_400_000).toBe(0);
     // Nor do the tip form's rate limits count under anything the secrets file derives from the account id.
     const day = new Date().toISOString().slice(0, 10);
     const limits = await t.database.db.selectFrom('rate_limits').select(['bucket', 'key']).where('bucket', 'in', ['employee-report', 'employee-report-post']).execute();
