@@ -1,5 +1,6 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { AppContext } from '../../core/context.js';
+import { fieldError } from '../../web/form-errors.js';
 import { cookieName, cookieOptions } from '../../web/cookies.js';
 import { clientSource } from '../../web/client.js';
 import { destroySession, loadSession, type OpenSession } from '../../core/sessions/store.js';
@@ -130,7 +131,7 @@ function renderUnavailable(res: Response, form: FormWithFiles): void {
   res.setHeader('Retry-After', '30');
   res.status(503).render('followup/unavailable', {
     titleKey: 'errors.unavailableTitle',
-    ...reportFormContext(emptyReportValues(), [], null),
+    ...reportFormContext(res.req.locale, emptyReportValues(), [], null),
     ...unavailableContext(form),
     reply: first(form.fields, 'body'),
     note: first(form.fields, 'note'),
@@ -141,14 +142,13 @@ function renderUnavailable(res: Response, form: FormWithFiles): void {
 function renderLogin(res: Response, status: number, errorKey?: string): void {
   res.status(status).render('followup/login', {
     titleKey: 'followup.login.title',
-    errors: errorKey ? [{ href: '#field-receipt', messageKey: errorKey }] : [],
-    receiptError: errorKey,
+    errors: errorKey ? fieldError(res.req.locale, 'receipt', errorKey, undefined, { idPrefix: 'field-' }) : null,
   });
 }
 
-async function renderStatusPage(ctx: AppContext, _req: Request, res: Response, state: StatusPageState): Promise<void> {
+async function renderStatusPage(ctx: AppContext, req: Request, res: Response, state: StatusPageState): Promise<void> {
   const session = requireSession(res);
   const view = session ? await reporterCase(ctx, session) : null;
   if (!view) return renderLogin(res, 401, 'followup.errors.expired');
-  res.status(state.status ?? 200).render('followup/status', { titleKey: 'followup.status.title', ...statusPageContext(view, state) });
+  res.status(state.status ?? 200).render('followup/status', { titleKey: 'followup.status.title', ...statusPageContext(req.locale, view, state) });
 }
