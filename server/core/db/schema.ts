@@ -322,7 +322,17 @@ export interface StaffQueueCountDeltasTable {
   delta: number;
 }
 
+/** When each scheduled job is next due; see server/core/maintenance/runner.ts. */
+export interface ScheduledJobsTable {
+  name: string;
+  next_run_at: Timestamp;
+  last_run_at: NullableTimestamp;
+  last_instance: string | null;
+  runs: Generated<number>;
+}
+
 export interface DB {
+  scheduled_jobs: ScheduledJobsTable;
   installation: InstallationTable;
   settings: SettingsTable;
   sessions: SessionsTable;
