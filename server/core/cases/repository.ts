@@ -30,11 +30,6 @@ export async function lockCases(trx: Executor, ids: readonly string[]): Promise<
   await trx.selectFrom('reports').select('id').where('id', 'in', [...ids]).orderBy('id').forUpdate().execute();
 }
 
-export async function findCaseNumber(db: Executor, reportId: string): Promise<string | null> {
-  const row = await db.selectFrom('reports').select('case_number').where('id', '=', reportId).executeTakeFirst();
-  return row?.case_number ?? null;
-}
-
 export async function updateCase(trx: Executor, reportId: string, change: Updateable<ReportsTable>): Promise<void> {
   await trx.updateTable('reports').set({ ...change, updated_at: new Date() }).where('id', '=', reportId).execute();
 }
