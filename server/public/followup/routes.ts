@@ -10,7 +10,7 @@ import { emptyReportValues } from '../../core/intake/schema.js';
 import { reportFormContext, unavailableContext } from '../intake/view.js';
 import { openUploadBatch, fileErrors } from '../../core/intake/service.js';
 import { fieldsFromBody, first } from '../../core/fields.js';
-import { consentSchema, fileNoteSchema, formErrors, loginSchema, replySchema } from '../../core/followup/schema.js';
+import { consentSchema, fileNoteSchema, followupIssues, loginSchema, replySchema } from '../../core/followup/schema.js';
 import { addFiles, allowAction, changeConsent, loginWithReceipt, reporterCase, sendReply } from '../../core/followup/service.js';
 import { consentRetryContext, statusPageContext, type StatusPageState } from './view.js';
 
@@ -59,7 +59,7 @@ export function followupRoutes(ctx: AppContext): Router {
     const fields = fieldsFromBody(req.body);
     const body = first(fields, 'body');
     const parsed = replySchema.safeParse({ body });
-    if (!parsed.success) return renderStatus(req, res, { status: 422, reply: body, errors: formErrors(parsed.error) });
+    if (!parsed.success) return renderStatus(req, res, { status: 422, reply: body, errors: followupIssues(parsed.error) });
     const allowed = await unlessUnavailable(allowAction(ctx, clientSource(req)));
     if (allowed.ok && !allowed.value) return renderStatus(req, res, { status: 429, reply: body, errors: [throttled('body')] });
     const sent = allowed.ok ? await unlessUnavailable(sendReply(ctx, session, parsed.data.body)) : allowed;
@@ -81,7 +81,7 @@ export function followupRoutes(ctx: AppContext): Router {
     const parsed = fileNoteSchema.safeParse({ note });
     const errors = [
       ...(allowed ? [] : [throttled('files')]),
-      ...(parsed.success ? [] : formErrors(parsed.error)),
+      ...(parsed.success ? [] : followupIssues(parsed.error)),
       ...(allowed && batch.files.length === 0 && batch.refused.length === 0 ? [{ field: 'files', messageKey: 'followup.errors.no_files' }] : []),
       ...fileErrors(batch),
     ];
@@ -98,7 +98,7 @@ export function followupRoutes(ctx: AppContext): Router {
     const fields = fieldsFromBody(req.body);
     const values = Object.fromEntries(['consent', 'identity_name', 'identity_phone', 'identity_id_number', 'identity_contact'].map((n) => [n, first(fields, n)]));
     const parsed = consentSchema.safeParse(values);
-    if (!parsed.success) return renderStatus(req, res, { status: 422, consent: values, errors: formErrors(parsed.error) });
+    if (!parsed.success) return renderStatus(req, res, { status: 422, consent: values, errors: followupIssues(parsed.error) });
     const unavailable = () => renderUnavailable(res, textOnlyForm(fields));
     const allowed = await unlessUnavailable(allowAction(ctx, clientSource(req)));
     if (!allowed.ok) return unavailable();
