@@ -2,17 +2,15 @@ import type { Insertable } from 'kysely';
 import type { KeyKind, ReportKeyGrantsTable } from '../db/schema.js';
 import type { Executor } from '../db/executor.js';
 import { bytes } from './row-bytes.js';
+import { keyHolders } from '../accounts/key-holders.js';
 
 /**
  * Queries of sealed report-key grants and of who may receive them (reviewers, escrow). Functions
  * take a database handle or a transaction; the caller owns the transaction.
  */
 
-/** Active reviewers who can receive grants (a public key means they finished enrolment). */
-/** Enrolled, active reviewers: the staff a new report is sealed to. */
-function activeReviewers(db: Executor) {
-  return db.selectFrom('staff').where('role', '=', 'reviewer').where('status', '=', 'active').where('public_key', 'is not', null);
-}
+/** Approved key holders: the staff a new report is sealed to. */
+const activeReviewers = keyHolders;
 
 export async function listActiveReviewers(db: Executor) {
   const rows = await activeReviewers(db).select(['id', 'public_key', 'is_custodian']).orderBy('id').execute();

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/executor.js';
+import { reporterDay } from '../reporter-time.js';
 
 /**
  * Queries of the messages of a report's thread. Functions take a database handle or a transaction;
@@ -35,10 +36,11 @@ export async function listMessageRows(db: Executor, reportId: string) {
 }
 
 /** Marks everything not written by the reporter as read by the reporter. */
+/** Marks the thread read by the reporter, recording the day only (../reporter-time.ts). */
 export async function markReadByReporter(db: Executor, reportId: string, now = new Date()): Promise<void> {
   await db
     .updateTable('messages')
-    .set({ read_by_reporter_at: now })
+    .set({ read_by_reporter_at: reporterDay(now) })
     .where('report_id', '=', reportId)
     .where('author_kind', '<>', 'reporter')
     .where('read_by_reporter_at', 'is', null)

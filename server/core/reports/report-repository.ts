@@ -2,6 +2,7 @@ import type { Insertable } from 'kysely';
 import type { ReportsTable, ConsentLevel } from '../db/schema.js';
 import type { Executor } from '../db/executor.js';
 import { bytes } from './row-bytes.js';
+import { reporterDay } from '../reporter-time.js';
 
 /**
  * Queries of the `reports` table: intake, the reporter's lookup and their activity. Functions take
@@ -57,19 +58,18 @@ export async function updateIdentity(
 ): Promise<void> {
   await trx
     .updateTable('reports')
-    .set({ consent_level: change.consentLevel, identity_present: true, identity_sealed: change.identitySealed, updated_at: new Date() })
+    .set({ consent_level: change.consentLevel, identity_present: true, identity_sealed: change.identitySealed })
     .where('id', '=', reportId)
     .execute();
 }
 
 /** The reporter did something: reviewers see it in the queue (and the feedback clock matters again). */
+/** Reporter activity, to the day only (../reporter-time.ts); updated_at stays the staff's clock. */
 export async function touchReporterActivity(trx: Executor, reportId: string, addedAttachments = 0): Promise<void> {
-  const now = new Date();
   await trx
     .updateTable('reports')
     .set((eb) => ({
-      last_reporter_activity_at: now,
-      updated_at: now,
+      last_reporter_activity_at: reporterDay(),
       attachment_count: eb('attachment_count', '+', addedAttachments),
     }))
     .where('id', '=', reportId)
