@@ -1,7 +1,8 @@
 import { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../core/context.js';
 import { changePassword } from '../core/accounts/account.js';
-import { formError, formErrors, minutesFrom, type FormErrors } from '../web/forms.js';
+import { minutesFrom } from '../web/forms.js';
+import { zodFormErrors, summaryError, type FormErrors } from '../web/form-errors.js';
 import { principalOf, requireStaff, setStaffCookie } from './guard.js';
 import { PASSWORD_MIN_LENGTH } from '../core/accounts/passwords.js';
 import { passwordChangeSchema } from '../core/accounts/schema.js';
@@ -18,7 +19,7 @@ export function staffAccountRoutes(ctx: AppContext): Router {
       layout: 'staff',
       titleKey: 'staff.account.passwordTitle',
       minLength: PASSWORD_MIN_LENGTH,
-      ...form,
+      errors: form,
     });
 
   router.get('/staff/account/password', guard, (_req, res) => {
@@ -28,7 +29,7 @@ export function staffAccountRoutes(ctx: AppContext): Router {
   router.post('/staff/account/password', guard, async (req: Request, res) => {
     const principal = principalOf(req);
     const parsed = passwordChangeSchema(principal.username).safeParse(req.body);
-    if (!parsed.success) return renderForm(res, 400, formErrors(req.locale, parsed.error, ['currentPassword', 'newPassword', 'newPasswordConfirm', 'code']));
+    if (!parsed.success) return renderForm(res, 400, zodFormErrors(req.locale, parsed.error, { order: ['currentPassword', 'newPassword', 'newPasswordConfirm', 'code'] }));
     const result = await changePassword(deps, principal, parsed.data);
     if (result.ok) {
       setStaffCookie(res, ctx.config, result.cookie);
@@ -36,9 +37,9 @@ export function staffAccountRoutes(ctx: AppContext): Router {
     }
     if (result.reason === 'throttled') {
       res.setHeader('Retry-After', String(result.retryAfterSeconds));
-      return renderForm(res, 429, formError(req.locale, 'currentPassword', 'staff.errors.throttled', { minutes: minutesFrom(result.retryAfterSeconds) }));
+      return renderForm(res, 429, summaryError(req.locale, 'currentPassword', 'staff.errors.throttled', { minutes: minutesFrom(result.retryAfterSeconds) }));
     }
-    renderForm(res, 401, formError(req.locale, 'currentPassword', 'staff.errors.passwordChangeFailed'));
+    renderForm(res, 401, summaryError(req.locale, 'currentPassword', 'staff.errors.passwordChangeFailed'));
   });
 
   return router;

@@ -2,8 +2,8 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../core/context.js';
 import { ForbiddenError, NotFoundError } from '../core/errors.js';
-import { t } from '../core/i18n/index.js';
-import { formErrors, keepValues, type FormErrors } from '../web/forms.js';
+import { keepValues } from '../web/forms.js';
+import { fieldError, zodFormErrors, type FormErrors } from '../web/form-errors.js';
 import { principalOf, requireStaff } from './guard.js';
 import { createStaffSchema } from '../core/accounts/schema.js';
 import {
@@ -29,7 +29,7 @@ export function staffAdminRoutes(ctx: AppContext): Router {
   async function renderList(req: Request, res: Response, status = 200, values: Record<string, string> = {}, form?: FormErrors) {
     const notice = typeof req.query.done === 'string' && NOTICES.has(req.query.done) ? req.query.done : undefined;
     const staff = await listStaffAccounts(deps);
-    res.status(status).render('admin-staff', { layout: 'staff', titleKey: 'staff.admin.title', staff, selfId: principalOf(req).id, values, notice, ...form });
+    res.status(status).render('admin-staff', { layout: 'staff', titleKey: 'staff.admin.title', staff, selfId: principalOf(req).id, values, notice, errors: form });
   }
 
   const renderLink = (res: Response, link: EnrolLink, username: string) =>
@@ -49,11 +49,10 @@ export function staffAdminRoutes(ctx: AppContext): Router {
   router.post('/staff/admin/staff', guard, async (req, res) => {
     const values = keepValues(req.body, ['username', 'role', 'custodian']);
     const parsed = createStaffSchema.safeParse(req.body);
-    if (!parsed.success) return renderList(req, res, 400, values, formErrors(req.locale, parsed.error, ['username', 'role', 'custodian']));
+    if (!parsed.success) return renderList(req, res, 400, values, zodFormErrors(req.locale, parsed.error, { order: ['username', 'role', 'custodian'] }));
     const link = await createStaffAccount(deps, parsed.data, { kind: 'staff', id: principalOf(req).id });
     if (link === 'taken') {
-      const message = t(req.locale, 'staff.errors.usernameTaken');
-      return renderList(req, res, 409, values, { errors: [{ field: 'username', message }], fieldErrors: { username: message } });
+      return renderList(req, res, 409, values, fieldError(req.locale, 'username', 'staff.errors.usernameTaken'));
     }
     renderLink(res, link, parsed.data.username);
   });

@@ -5,7 +5,8 @@ import { clientSource } from '../web/client.js';
 import { deviceToken, setDeviceCookie } from '../web/device-cookie.js';
 import { login, logout } from '../core/accounts/auth.js';
 import { recoverAccount } from '../core/accounts/account.js';
-import { formError, formErrors, keepValues, minutesFrom, type FormErrors } from '../web/forms.js';
+import { keepValues, minutesFrom } from '../web/forms.js';
+import { zodFormErrors, summaryError, type FormErrors } from '../web/form-errors.js';
 import { clearStaffCookie, setStaffCookie, staffCookie } from './guard.js';
 import { loginSchema, recoverSchema } from '../core/accounts/schema.js';
 import { PASSWORD_MIN_LENGTH } from '../core/accounts/passwords.js';
@@ -17,7 +18,7 @@ export function staffAuthRoutes(ctx: AppContext): Router {
   const deps: StaffDeps = { db: ctx.database.db, kdf: ctx.kdf, config: ctx.config };
 
   const renderLogin = (res: Response, status: number, values: Record<string, string> = {}, form?: FormErrors, notice?: string) =>
-    res.status(status).render('login', { layout: 'staff', titleKey: 'staff.login.title', values, notice, ...form });
+    res.status(status).render('login', { layout: 'staff', titleKey: 'staff.login.title', values, notice, errors: form });
 
   router.get('/staff/login', (req, res) => {
     renderLogin(res, 200, {}, undefined, req.query.signedOut === '1' ? 'signedOut' : undefined);
@@ -26,7 +27,7 @@ export function staffAuthRoutes(ctx: AppContext): Router {
   router.post('/staff/login', async (req, res) => {
     const values = keepValues(req.body, ['username']);
     const parsed = loginSchema.safeParse(req.body);
-    if (!parsed.success) return renderLogin(res, 400, values, formErrors(req.locale, parsed.error));
+    if (!parsed.success) return renderLogin(res, 400, values, zodFormErrors(req.locale, parsed.error));
     const result = await login(deps, { ...parsed.data, source: clientSource(req), deviceToken: deviceToken(req, ctx.config.staff, 'staff_device') });
     if (result.ok) {
       setStaffCookie(res, ctx.config, result.cookie);
@@ -35,10 +36,10 @@ export function staffAuthRoutes(ctx: AppContext): Router {
     }
     if (result.reason === 'throttled') {
       res.setHeader('Retry-After', String(result.retryAfterSeconds));
-      return renderLogin(res, 429, values, formError(req.locale, 'username', 'staff.errors.throttled', { minutes: minutesFrom(result.retryAfterSeconds) }));
+      return renderLogin(res, 429, values, summaryError(req.locale, 'username', 'staff.errors.throttled', { minutes: minutesFrom(result.retryAfterSeconds) }));
     }
     // One message for every failure: which factor was wrong is nobody's business but the audit log's.
-    renderLogin(res, 401, values, formError(req.locale, 'username', 'staff.errors.loginFailed'));
+    renderLogin(res, 401, values, summaryError(req.locale, 'username', 'staff.errors.loginFailed'));
   });
 
   router.post('/staff/logout', async (req, res) => {
@@ -48,7 +49,7 @@ export function staffAuthRoutes(ctx: AppContext): Router {
   });
 
   const renderRecover = (res: Response, status: number, values: Record<string, string> = {}, form?: FormErrors) =>
-    res.status(status).render('recover', { layout: 'staff', titleKey: 'staff.recover.title', minLength: PASSWORD_MIN_LENGTH, values, ...form });
+    res.status(status).render('recover', { layout: 'staff', titleKey: 'staff.recover.title', minLength: PASSWORD_MIN_LENGTH, values, errors: form });
 
   router.get('/staff/recover', (_req, res) => {
     renderRecover(res, 200);
@@ -57,7 +58,7 @@ export function staffAuthRoutes(ctx: AppContext): Router {
   router.post('/staff/recover', async (req: Request, res) => {
     const values = keepValues(req.body, ['username']);
     const parsed = recoverSchema.safeParse(req.body);
-    if (!parsed.success) return renderRecover(res, 400, values, formErrors(req.locale, parsed.error, ['username', 'recoveryKey', 'newPassword', 'newPasswordConfirm', 'code']));
+    if (!parsed.success) return renderRecover(res, 400, values, zodFormErrors(req.locale, parsed.error, { order: ['username', 'recoveryKey', 'newPassword', 'newPasswordConfirm', 'code'] }));
     const { username, recoveryKey, newPassword, code } = parsed.data;
     const result = await recoverAccount(deps, {
       username,
@@ -74,9 +75,9 @@ export function staffAuthRoutes(ctx: AppContext): Router {
     }
     if (result.reason === 'throttled') {
       res.setHeader('Retry-After', String(result.retryAfterSeconds));
-      return renderRecover(res, 429, values, formError(req.locale, 'username', 'staff.errors.throttled', { minutes: minutesFrom(result.retryAfterSeconds) }));
+      return renderRecover(res, 429, values, summaryError(req.locale, 'username', 'staff.errors.throttled', { minutes: minutesFrom(result.retryAfterSeconds) }));
     }
-    renderRecover(res, 401, values, formError(req.locale, 'username', 'staff.errors.recoverFailed'));
+    renderRecover(res, 401, values, summaryError(req.locale, 'username', 'staff.errors.recoverFailed'));
   });
 
   return router;

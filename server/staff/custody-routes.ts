@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../core/context.js';
 import { principalOf, requireStaff } from './guard.js';
 import { CaseActionRefused } from '../core/cases/access.js';
-import { fieldErrors, singleError, type FieldErrors } from '../web/case-form-errors.js';
+import { formErrors, zodIssues, type FieldIssue } from '../web/form-errors.js';
 import { renderCasePage, typedValues } from './cases/render.js';
 import { decisionSchema, handOverSchema, identityRequestSchema } from '../core/custody/schema.js';
 import { handOverCustody, HandOverRefused, handOverTargets, HANDOVER_BATCH, type HandOverResult } from '../core/custody/handover.js';
@@ -24,14 +24,14 @@ export function custodyRoutes(ctx: AppContext): Router {
     const parsed = identityRequestSchema.safeParse(req.body ?? {});
     const values = typedValues(req.body);
     if (!parsed.success) {
-      await renderCasePage(ctx, req, res, { form: 'identityRequest', values, errors: fieldErrors(parsed.error, 'cases.errors.invalid') }, 422);
+      await renderCasePage(ctx, req, res, { form: 'identityRequest', values, errors: zodIssues(parsed.error, 'cases.errors.invalid') }, 422);
       return;
     }
     try {
       await requestIdentityAccess(ctx, principalOf(req), caseNumber, parsed.data.reason);
     } catch (err) {
       if (!(err instanceof CaseActionRefused)) throw err;
-      await renderCasePage(ctx, req, res, { form: err.form, values, errors: singleError(err.field, err.messageKey) }, 422);
+      await renderCasePage(ctx, req, res, { form: err.form, values, errors: [{ field: err.field, messageKey: err.messageKey }] }, 422);
       return;
     }
     res.redirect(303, `/staff/cases/${encodeURIComponent(caseNumber)}?done=identityRequested#identity`);
@@ -54,14 +54,14 @@ export function custodyRoutes(ctx: AppContext): Router {
     }
     const parsed = decisionSchema.safeParse(req.body ?? {});
     if (!parsed.success) {
-      await renderRequests(ctx, req, res, { requestId, values: typedValues(req.body), errors: fieldErrors(parsed.error, 'cases.errors.invalid') });
+      await renderRequests(ctx, req, res, { requestId, values: typedValues(req.body), errors: zodIssues(parsed.error, 'cases.errors.invalid') });
       return;
     }
     try {
       await decideRequest(ctx, principalOf(req), requestId, parsed.data);
     } catch (err) {
       if (!(err instanceof DecisionRefused)) throw err;
-      await renderRequests(ctx, req, res, { requestId, values: typedValues(req.body), errors: singleError('reason', err.messageKey) });
+      await renderRequests(ctx, req, res, { requestId, values: typedValues(req.body), errors: [{ field: 'reason', messageKey: err.messageKey }] });
       return;
     }
     res.redirect(303, `/staff/identity-requests?done=${parsed.data.decision === 'approve' ? 'approved' : 'denied'}`);
@@ -73,13 +73,13 @@ export function custodyRoutes(ctx: AppContext): Router {
 
   router.post('/staff/custody/handover', custodianOnly, async (req, res) => {
     const parsed = handOverSchema.safeParse(req.body ?? {});
-    if (!parsed.success) return renderHandOver(ctx, req, res, 422, { errors: fieldErrors(parsed.error, 'custody.handover.errors.target') });
+    if (!parsed.success) return renderHandOver(ctx, req, res, 422, { errors: zodIssues(parsed.error, 'custody.handover.errors.target') });
     try {
       const result = await handOverCustody(ctx, principalOf(req), parsed.data.to);
       await renderHandOver(ctx, req, res, 200, { result, to: parsed.data.to });
     } catch (err) {
       if (!(err instanceof HandOverRefused)) throw err;
-      await renderHandOver(ctx, req, res, 422, { errors: singleError('to', err.messageKey) });
+      await renderHandOver(ctx, req, res, 422, { errors: [{ field: 'to', messageKey: err.messageKey }] });
     }
   });
 
@@ -91,14 +91,15 @@ async function renderHandOver(
   req: Request,
   res: Response,
   status: number,
-  state: { errors?: FieldErrors; result?: HandOverResult; to?: string } = {},
+  state: { errors?: FieldIssue[]; result?: HandOverResult; to?: string } = {},
 ): Promise<void> {
   const targets = await handOverTargets(ctx.database.db, principalOf(req));
   res.status(status).render('custody-handover', {
     layout: 'staff',
     titleKey: 'custody.handover.title',
     targets: targets.map((t) => ({ ...t, selected: t.id === state.to })),
-    errors: state.errors,
+    // Every problem of this one-field form is about the chosen colleague.
+    errors: state.errors && formErrors(req.locale, state.errors, { fieldId: () => 'field-to' }),
     result: state.result,
     batch: HANDOVER_BATCH,
   });
@@ -108,15 +109,17 @@ async function renderRequests(
   ctx: AppContext,
   req: Request,
   res: Response,
-  failed?: { requestId: string; values: Record<string, unknown>; errors: FieldErrors },
+  failed?: { requestId: string; values: Record<string, unknown>; errors: FieldIssue[] },
 ): Promise<void> {
   const requests = await listPendingRequests(ctx, principalOf(req));
   const done = req.query.done === 'approved' || req.query.done === 'denied' ? req.query.done : null;
+  // Several decision forms on one page: the summary names the problem without linking to one of them.
+  const errors = failed && formErrors(req.locale, failed.errors, { fieldId: () => null });
   res.status(failed ? 422 : 200).render('identity-requests', {
     layout: 'staff',
     titleKey: 'custody.requests.title',
-    requests: requests.map((r) => (failed?.requestId === r.id ? { ...r, failed } : r)),
-    errors: failed?.errors,
+    requests: requests.map((r) => (failed?.requestId === r.id ? { ...r, failed: { ...failed, errors } } : r)),
+    errors,
     done,
   });
 }

@@ -11,7 +11,7 @@ import {
   totpProvisioning,
   type EnrolmentState,
 } from '../core/accounts/enrolment.js';
-import { formError, formErrors, type FormErrors } from '../web/forms.js';
+import { zodFormErrors, summaryError, type FormErrors } from '../web/form-errors.js';
 import { principalOf, requireStaff, setStaffCookie, staffCookie } from './guard.js';
 import { ownKeyStatus } from '../core/accounts/approval.js';
 import { enrolPasswordSchema, recoveryStoredSchema, totpConfirmSchema } from '../core/accounts/schema.js';
@@ -50,7 +50,7 @@ export function staffEnrolRoutes(ctx: AppContext): Router {
       layout: 'staff',
       titleKey: 'staff.enrol.recoveryTitle',
       recoveryKey: revealRecoveryKey(state),
-      ...form,
+      errors: form,
     });
 
   router.get('/staff/enrol/recovery', async (req, res) => {
@@ -62,14 +62,14 @@ export function staffEnrolRoutes(ctx: AppContext): Router {
     const state = await atStep(req, res, 'recovery');
     if (!state) return;
     const parsed = recoveryStoredSchema.safeParse(req.body);
-    if (!parsed.success) return renderRecovery(res, state, 400, formErrors(req.locale, parsed.error));
+    if (!parsed.success) return renderRecovery(res, state, 400, zodFormErrors(req.locale, parsed.error));
     await confirmRecoveryKeyStored(deps, state);
     res.redirect(303, '/staff/enrol/totp');
   });
 
   const renderTotp = async (req: Request, res: Response, state: EnrolmentState, status = 200, form?: FormErrors) => {
     const provisioning = await totpProvisioning(state, t(req.locale, 'staff.enrol.qrLabel'));
-    res.status(status).render('enrol-totp', { layout: 'staff', titleKey: 'staff.enrol.totpTitle', ...provisioning, ...form });
+    res.status(status).render('enrol-totp', { layout: 'staff', titleKey: 'staff.enrol.totpTitle', ...provisioning, errors: form });
   };
 
   router.get('/staff/enrol/totp', async (req, res) => {
@@ -81,9 +81,9 @@ export function staffEnrolRoutes(ctx: AppContext): Router {
     const state = await atStep(req, res, 'totp');
     if (!state) return;
     const parsed = totpConfirmSchema.safeParse(req.body);
-    if (!parsed.success) return renderTotp(req, res, state, 400, formErrors(req.locale, parsed.error));
+    if (!parsed.success) return renderTotp(req, res, state, 400, zodFormErrors(req.locale, parsed.error));
     const cookie = await confirmTotpEnrolment(deps, state, staffCookie(req, ctx.config), parsed.data.code);
-    if (!cookie) return renderTotp(req, res, state, 422, formError(req.locale, 'code', 'staff.errors.codeWrong'));
+    if (!cookie) return renderTotp(req, res, state, 422, summaryError(req.locale, 'code', 'staff.errors.codeWrong'));
     setStaffCookie(res, ctx.config, cookie);
     res.redirect(303, '/staff/enrol/done');
   });
@@ -100,7 +100,7 @@ export function staffEnrolRoutes(ctx: AppContext): Router {
       token,
       invite,
       minLength: PASSWORD_MIN_LENGTH,
-      ...form,
+      errors: form,
     });
 
   router.get('/staff/enrol/:token', async (req, res) => {
@@ -115,7 +115,7 @@ export function staffEnrolRoutes(ctx: AppContext): Router {
     const invite = TOKEN_PATTERN.test(token) ? await findEnrolmentInvite(deps, token) : null;
     if (!invite) return invalidLink(res);
     const parsed = enrolPasswordSchema(invite.username).safeParse(req.body);
-    if (!parsed.success) return renderPassword(res, token, invite, 400, formErrors(req.locale, parsed.error));
+    if (!parsed.success) return renderPassword(res, token, invite, 400, zodFormErrors(req.locale, parsed.error));
     const cookie = await chooseEnrolmentPassword(deps, token, parsed.data.newPassword);
     if (!cookie) return invalidLink(res);
     setStaffCookie(res, ctx.config, cookie);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../core/context.js';
 import { ForbiddenError, NotFoundError } from '../core/errors.js';
 import { acknowledgeKeyHolders, approveKeyHolder, keyHolderOverview, ownKeyStatus } from '../core/accounts/approval.js';
-import { formError, type FormErrors } from '../web/forms.js';
+import { summaryError, type FormErrors } from '../web/form-errors.js';
 import { principalOf, requireStaff } from './guard.js';
 
 const staffIdSchema = z.uuid();
@@ -25,7 +25,7 @@ export function keyHolderRoutes(ctx: AppContext): Router {
     const principal = principalOf(req);
     const overview = await keyHolderOverview(deps, principal.id);
     const notice = typeof req.query.done === 'string' && NOTICES.has(req.query.done) ? req.query.done : undefined;
-    const awaiting = overview.awaiting.map((a) => ({ ...a, self: a.id === principal.id, failed: failed?.id === a.id ? { typed: failed.typed, message: failed.form.errors[0]?.message } : undefined }));
+    const awaiting = overview.awaiting.map((a) => ({ ...a, self: a.id === principal.id, failed: failed?.id === a.id ? { typed: failed.typed, message: failed.form.summary[0]?.message } : undefined }));
     res.status(status).render('keyholders', {
       layout: 'staff',
       titleKey: 'staff.keyholders.title',
@@ -33,7 +33,7 @@ export function keyHolderRoutes(ctx: AppContext): Router {
       awaiting,
       canApprove: principal.isCustodian && principal.role === 'reviewer',
       notice,
-      errors: failed?.form.errors,
+      errors: failed?.form,
     });
   }
 
@@ -54,7 +54,7 @@ export function keyHolderRoutes(ctx: AppContext): Router {
     if (outcome === 'approved') return res.redirect(303, '/staff/keyholders?done=approved');
     if (outcome === 'notCustodian') throw new ForbiddenError('staff.errors.custodianOnly');
     if (outcome === 'notAwaiting') throw new NotFoundError();
-    const form = formError(req.locale, `fingerprint-${id.data}`, `staff.keyholders.errors.${outcome}`);
+    const form = summaryError(req.locale, `fingerprint-${id.data}`, `staff.keyholders.errors.${outcome}`);
     await renderPage(req, res, REFUSALS[outcome], { id: id.data, typed, form });
   });
 

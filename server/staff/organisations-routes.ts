@@ -2,10 +2,9 @@ import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import type { AppContext } from '../core/context.js';
 import { NotFoundError } from '../core/errors.js';
-import { t } from '../core/i18n/index.js';
 import { PROVINCE_CODES } from '../core/reports/model.js';
 import { principalOf, requireStaff } from './guard.js';
-import { fieldErrors, formErrors, type FormErrors } from '../web/employee-form-errors.js';
+import { fieldError, zodFormErrors, type FormErrors } from '../web/form-errors.js';
 import { keepTyped } from '../core/employees/schema.js';
 import { deactivateEmployee, employeeSummary } from '../core/employees/service.js';
 import { idParam, inviteForm, organisationForm, outletForm, INVITE_LIMITS } from '../core/organisations/schema.js';
@@ -50,12 +49,12 @@ export function organisationRoutes(ctx: AppContext): Router {
   router.post('/staff/admin/orgs', guard, async (req, res) => {
     const orgValues = keepTyped(req.body, ['name']);
     const parsed = organisationForm.safeParse(req.body ?? {});
-    if (!parsed.success) return renderIndex(req, res, 422, { orgValues, orgErrors: errorsOf(req, parsed.error) });
+    if (!parsed.success) return renderIndex(req, res, 422, { orgValues, orgErrors: errorsOf(req, parsed.error, 'org-') });
     try {
       await createOrganisation(db, actorOf(req), parsed.data.name);
     } catch (err) {
       if (!(err instanceof OrganisationError)) throw err;
-      return renderIndex(req, res, 409, { orgValues, orgErrors: fieldErrors({ name: t(req.locale, 'organisations.errors.duplicateName') }) });
+      return renderIndex(req, res, 409, { orgValues, orgErrors: fieldError(req.locale, 'name', 'organisations.errors.duplicateName', undefined, { idPrefix: 'org-' }) });
     }
     res.redirect(303, '/staff/admin/orgs?done=org');
   });
@@ -63,13 +62,13 @@ export function organisationRoutes(ctx: AppContext): Router {
   router.post('/staff/admin/orgs/outlets', guard, async (req, res) => {
     const outletValues = keepTyped(req.body, ['organisationId', 'name', 'province', 'city']);
     const parsed = outletForm.safeParse(req.body ?? {});
-    if (!parsed.success) return renderIndex(req, res, 422, { outletValues, outletErrors: errorsOf(req, parsed.error) });
+    if (!parsed.success) return renderIndex(req, res, 422, { outletValues, outletErrors: errorsOf(req, parsed.error, 'outlet-') });
     try {
       const outlet = await createOutlet(db, actorOf(req), parsed.data);
       res.redirect(303, `/staff/admin/orgs/outlets/${outlet.id}`);
     } catch (err) {
       if (!(err instanceof OrganisationError)) throw err;
-      const outletErrors = fieldErrors({ organisationId: t(req.locale, 'organisations.errors.organisationRequired') });
+      const outletErrors = fieldError(req.locale, 'organisationId', 'organisations.errors.organisationRequired', undefined, { idPrefix: 'outlet-' });
       renderIndex(req, res, 422, { outletValues, outletErrors });
     }
   });
@@ -89,7 +88,7 @@ export function organisationRoutes(ctx: AppContext): Router {
   router.post('/staff/admin/orgs/outlets/:id/invites', guard, async (req, res) => {
     const outletId = uuidParam(req.params.id);
     const parsed = inviteForm.safeParse(req.body ?? {});
-    if (!parsed.success) return renderOutlet(req, res, outletId, 422, keepTyped(req.body, ['days', 'uses']), errorsOf(req, parsed.error));
+    if (!parsed.success) return renderOutlet(req, res, outletId, 422, keepTyped(req.body, ['days', 'uses']), errorsOf(req, parsed.error, 'invite-'));
     const invite = await createInvite(db, actorOf(req), { outletId, days: parsed.data.days, maxUses: parsed.data.uses }).catch(notFoundOnDomainError);
     res.status(201).render('organisations/invite-created', { layout: 'staff', titleKey: 'organisations.invite.createdTitle', invite, outletId });
   });
@@ -125,8 +124,8 @@ export function organisationRoutes(ctx: AppContext): Router {
   return router;
 }
 
-function errorsOf(req: Request, error: z.ZodError): FormErrors {
-  return formErrors(error, req.locale, FALLBACK);
+function errorsOf(req: Request, error: z.ZodError, idPrefix: string): FormErrors {
+  return zodFormErrors(req.locale, error, { fallbackKey: FALLBACK, idPrefix });
 }
 
 /** An outlet or invite that vanished between the page and the POST is simply not found. */

@@ -8,7 +8,7 @@ import { REPORT_CHANNELS, SEVERITIES } from '../core/reports/lifecycle.js';
 import { loadQueue } from '../core/queue/service.js';
 import { needsLegalAckCheck, slaPolicy } from '../core/queue/sla.js';
 import { readSettings } from '../core/settings/service.js';
-import { fieldErrors } from '../web/case-form-errors.js';
+import { zodFormErrors } from '../web/form-errors.js';
 import { keyHolderOverview } from '../core/accounts/approval.js';
 
 /** The options every rendering of the filter form needs. */
@@ -49,7 +49,7 @@ export function queueRoutes(ctx: AppContext): Router {
         titleKey: 'review.title',
         ...filterOptions,
         filters: typedFilters(req),
-        errors: fieldErrors(parsed.error, 'review.errors.invalid'),
+        errors: zodFormErrors(req.locale, parsed.error, { fallbackKey: 'review.errors.invalid', idPrefix: 'f-' }),
         isAdmin: staff.role === 'admin',
       });
       return;

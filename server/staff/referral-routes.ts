@@ -5,7 +5,7 @@ import type { AppContext } from '../core/context.js';
 import { NotFoundError } from '../core/errors.js';
 import { principalOf, requireStaff } from './guard.js';
 import { CaseActionRefused } from '../core/cases/access.js';
-import { fieldErrors, singleError, type FieldErrors } from '../web/case-form-errors.js';
+import { formErrors, zodIssues, type FieldIssue } from '../web/form-errors.js';
 import { renderCasePage, typedValues } from './cases/render.js';
 import { REFERRAL_CHANNELS, referralFormSchema, referralUpdateSchema } from '../core/referral/schema.js';
 import { addReferralUpdate, approveReferral, createReferral, loadReferralSheet, referralFormContext } from '../core/referral/service.js';
@@ -35,7 +35,7 @@ export function referralRoutes(ctx: AppContext): Router {
     const values = typedValues(req.body);
     const parsed = referralFormSchema.safeParse(req.body ?? {});
     if (!parsed.success) {
-      await renderReferralForm(ctx, req, res, { values, errors: fieldErrors(parsed.error, 'referral.errors.invalid') }, 422);
+      await renderReferralForm(ctx, req, res, { values, errors: zodIssues(parsed.error, 'referral.errors.invalid') }, 422);
       return;
     }
     let pending: boolean;
@@ -43,7 +43,7 @@ export function referralRoutes(ctx: AppContext): Router {
       ({ pending } = await createReferral(ctx, principalOf(req), caseNumber, parsed.data));
     } catch (err) {
       if (!(err instanceof CaseActionRefused)) throw err;
-      await renderReferralForm(ctx, req, res, { values, errors: singleError(err.field, err.messageKey) }, 422);
+      await renderReferralForm(ctx, req, res, { values, errors: [{ field: err.field, messageKey: err.messageKey }] }, 422);
       return;
     }
     const done = pending ? 'referralPending' : 'referral';
@@ -56,7 +56,7 @@ export function referralRoutes(ctx: AppContext): Router {
       await approveReferral(ctx, principalOf(req), caseNumber, referralId(req));
     } catch (err) {
       if (!(err instanceof CaseActionRefused)) throw err;
-      await renderCasePage(ctx, req, res, { form: err.form, values: {}, errors: singleError(err.field, err.messageKey) }, 422);
+      await renderCasePage(ctx, req, res, { form: err.form, values: {}, errors: [{ field: err.field, messageKey: err.messageKey }] }, 422);
       return;
     }
     res.redirect(303, `/staff/cases/${encodeURIComponent(caseNumber)}?done=referralApproved#referrals`);
@@ -68,14 +68,14 @@ export function referralRoutes(ctx: AppContext): Router {
     const form = `update-${id}`;
     const parsed = referralUpdateSchema.safeParse(req.body ?? {});
     if (!parsed.success) {
-      await renderCasePage(ctx, req, res, { form, values: typedValues(req.body), errors: fieldErrors(parsed.error, 'referral.errors.invalid') }, 422);
+      await renderCasePage(ctx, req, res, { form, values: typedValues(req.body), errors: zodIssues(parsed.error, 'referral.errors.invalid') }, 422);
       return;
     }
     try {
       await addReferralUpdate(ctx, principalOf(req), caseNumber, id, parsed.data.body);
     } catch (err) {
       if (!(err instanceof CaseActionRefused)) throw err;
-      await renderCasePage(ctx, req, res, { form, values: typedValues(req.body), errors: singleError(err.field, err.messageKey) }, 422);
+      await renderCasePage(ctx, req, res, { form, values: typedValues(req.body), errors: [{ field: err.field, messageKey: err.messageKey }] }, 422);
       return;
     }
     res.redirect(303, `/staff/cases/${encodeURIComponent(caseNumber)}?done=referralUpdated#referrals`);
@@ -118,7 +118,7 @@ async function renderReferralForm(
   ctx: AppContext,
   req: Request,
   res: Response,
-  state: { values: Record<string, unknown>; errors: FieldErrors | null },
+  state: { values: Record<string, unknown>; errors: FieldIssue[] | null },
   status = 200,
 ): Promise<void> {
   const form = await referralFormContext(ctx, principalOf(req), String(req.params.caseNumber));
@@ -128,7 +128,7 @@ async function renderReferralForm(
     titleKey: 'referral.new.title',
     form,
     values: { ...state.values, attachments: chosen },
-    errors: state.errors,
+    errors: state.errors && formErrors(req.locale, state.errors, { idPrefix: 'rf-' }),
     channels: REFERRAL_CHANNELS,
   });
 }

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../core/context.js';
-import { t } from '../core/i18n/index.js';
+import { formErrors, type FieldIssue, type FormErrors } from '../web/form-errors.js';
 import { SETTING_DEFINITIONS, SETTING_KEYS, type SettingKey } from '../core/settings/definitions.js';
 import { changeSettings, readSettings } from '../core/settings/service.js';
 import { principalOf, requireStaff } from './guard.js';
@@ -10,13 +10,13 @@ const fieldOf = (key: SettingKey) => key.replace('.', '-');
 
 type Group = { name: string; fields: { key: SettingKey; id: string; kind: string; value: string; limits: object; error?: string }[] };
 
-function groups(values: Record<SettingKey, string>, errors: Partial<Record<SettingKey, string>>): Group[] {
+function groups(values: Record<SettingKey, string>, errors: FormErrors): Group[] {
   const byGroup = new Map<string, Group>();
   for (const key of SETTING_KEYS) {
     const name = key.split('.')[0]!;
     const group = byGroup.get(name) ?? { name, fields: [] };
     const definition = SETTING_DEFINITIONS[key];
-    group.fields.push({ key, id: fieldOf(key), kind: definition.input, value: values[key], limits: definition.limits, error: errors[key] });
+    group.fields.push({ key, id: fieldOf(key), kind: definition.input, value: values[key], limits: definition.limits, error: errors.byField[key] });
     byGroup.set(name, group);
   }
   return [...byGroup.values()];
@@ -29,15 +29,15 @@ export function settingsRoutes(ctx: AppContext): Router {
   const router = Router();
   const guard = requireStaff(ctx, { admin: true });
 
-  async function render(req: Request, res: Response, status: number, typed?: Record<SettingKey, string>, errors: Partial<Record<SettingKey, string>> = {}) {
+  async function render(req: Request, res: Response, status: number, typed?: Record<SettingKey, string>, issues: FieldIssue[] = []) {
     const current = await readSettings(ctx, ctx.database.db, { fresh: true });
     const values = typed ?? (Object.fromEntries(SETTING_KEYS.map((k) => [k, asText(current[k])])) as Record<SettingKey, string>);
-    const list = Object.entries(errors).map(([key, message]) => ({ field: fieldOf(key as SettingKey), message }));
+    const errors = formErrors(req.locale, issues, { fieldId: (key) => fieldOf(key as SettingKey) });
     res.status(status).render('admin-settings', {
       layout: 'staff',
       titleKey: 'settings.title',
       groups: groups(values, errors),
-      errors: list,
+      errors,
       saved: req.query.done === 'saved',
     });
   }
@@ -53,8 +53,7 @@ export function settingsRoutes(ctx: AppContext): Router {
     const submitted = Object.fromEntries(SETTING_KEYS.map((key) => [key, typed[key] === '' && SETTING_DEFINITIONS[key].input === 'yesno' ? 'no' : typed[key]]));
     const result = await changeSettings(ctx, { id: principalOf(req).id }, submitted);
     if (!result.ok) {
-      const errors = Object.fromEntries(result.errors.map((e) => [e.field, t(req.locale, e.key)]));
-      return render(req, res, 422, typed, errors);
+      return render(req, res, 422, typed, result.errors);
     }
     res.redirect(303, '/staff/admin/settings?done=saved');
   });

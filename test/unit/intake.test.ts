@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cryptoReady } from '../../server/core/crypto/index.js';
-import { fieldErrors, identityFrom, parcelFrom, readReportValues, reportFormSchema, type ReportFormValues } from '../../server/core/intake/schema.js';
+import { intakeIssues, identityFrom, parcelFrom, readReportValues, reportFormSchema, type ReportFormValues } from '../../server/core/intake/schema.js';
 import { groupReceipt, hiddenFieldsOf, reviewContext } from '../../server/public/intake/view.js';
 import { emptyReportValues } from '../../server/core/intake/schema.js';
 import { cleanFileName } from '../../server/core/reports/attachments.js';
@@ -17,7 +17,7 @@ function parse(over: Partial<ReportFormValues> = {}) {
 
 function codes(over: Partial<ReportFormValues>): string[] {
   const result = parse(over);
-  return result.success ? [] : fieldErrors(result.error).map((e) => `${e.field}:${e.messageKey.replace('intake.errors.', '')}`);
+  return result.success ? [] : intakeIssues(result.error).map((e) => `${e.field}:${e.messageKey.replace('intake.errors.', '')}`);
 }
 
 describe('reading the form', () => {

@@ -6,7 +6,7 @@ import { readInstallation } from '../../server/core/installation/repository.js';
 import { grantKeyTo, openReportKey } from '../../server/core/reports/keys.js';
 import { appendMessage, listMessages } from '../../server/core/reports/messages.js';
 import { submitReport } from '../../server/core/reports/service.js';
-import { insertReport } from '../../server/core/reports/repository.js';
+import { insertReport } from '../../server/core/reports/report-repository.js';
 import { randomUUID } from 'node:crypto';
 import type { IdentityRecord, ReportPayload } from '../../server/core/reports/model.js';
 import type { AppContext } from '../../server/core/context.js';

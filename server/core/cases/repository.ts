@@ -1,6 +1,7 @@
 import { sql, type SqlBool, type Updateable } from 'kysely';
 import type { KeyKind, ReportsTable } from '../db/schema.js';
 import type { Executor } from '../db/executor.js';
+import { holdsKeyGrant } from './grant-query.js';
 import { keyHolders } from '../accounts/key-holders.js';
 
 /** Case-work queries: the case page, triage updates, grants held by staff, links and notes. */
@@ -30,26 +31,14 @@ export async function lockCases(trx: Executor, ids: readonly string[]): Promise<
   await trx.selectFrom('reports').select('id').where('id', 'in', [...ids]).orderBy('id').forUpdate().execute();
 }
 
-export async function findCaseNumber(db: Executor, reportId: string): Promise<string | null> {
-  const row = await db.selectFrom('reports').select('case_number').where('id', '=', reportId).executeTakeFirst();
-  return row?.case_number ?? null;
-}
-
 export async function updateCase(trx: Executor, reportId: string, change: Updateable<ReportsTable>): Promise<void> {
   await trx.updateTable('reports').set({ ...change, updated_at: new Date() }).where('id', '=', reportId).execute();
 }
 
 /** Does this staff member hold a grant of this key of this report? (Existence only; opening needs their key.) */
 export async function holdsGrant(db: Executor, reportId: string, kind: KeyKind, staffId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('report_key_grants')
-    .select('id')
-    .where('report_id', '=', reportId)
-    .where('key_kind', '=', kind)
-    .where('recipient_kind', '=', 'staff')
-    .where('recipient_id', '=', staffId)
-    .executeTakeFirst();
-  return row !== undefined;
+  const row = await db.selectNoFrom(holdsKeyGrant(sql.val(reportId), kind, staffId).as('held')).executeTakeFirstOrThrow();
+  return Boolean(row.held);
 }
 
 /** Staff members holding the report key K, with which other keys they hold: the case's team. */
@@ -117,19 +106,7 @@ export async function listLinks(db: Executor, reportId: string, viewerId: string
       join.on(sql<SqlBool>`r.id = case when l.report_a = ${reportId}::uuid then l.report_b else l.report_a end`),
     )
     .select(['r.id', 'r.case_number', 'r.status', 'r.outcome', 'l.reason', 'l.created_at'])
-    .select((eb) =>
-      eb
-        .exists(
-          eb
-            .selectFrom('report_key_grants as g')
-            .select(sql.lit(1).as('one'))
-            .whereRef('g.report_id', '=', 'r.id')
-            .where('g.key_kind', '=', 'report')
-            .where('g.recipient_kind', '=', 'staff')
-            .where('g.recipient_id', '=', viewerId),
-        )
-        .as('accessible'),
-    )
+    .select(holdsKeyGrant(sql.ref('r.id'), 'report', viewerId).as('accessible'))
     .where((eb) => eb.or([eb('l.report_a', '=', reportId), eb('l.report_b', '=', reportId)]))
     .orderBy('l.created_at')
     .orderBy('r.case_number')

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/executor.js';
+import { holdsKeyGrant } from '../cases/grant-query.js';
 import { keyHolders } from '../accounts/key-holders.js';
 
 /** Identity-access requests. Reasons are sealed under KN (purpose 'request'); nothing here is plaintext text. */
@@ -54,17 +55,7 @@ export async function listPendingForCustodian(db: Executor, custodianId: string)
     .innerJoin('staff as requester', 'requester.id', 'q.requester_id')
     .select([...REQUEST_COLUMNS, 'r.case_number', 'requester.username as requester_name'])
     .where('q.status', '=', 'pending')
-    .where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('report_key_grants as g')
-          .select(sql.lit(1).as('one'))
-          .whereRef('g.report_id', '=', 'q.report_id')
-          .where('g.key_kind', '=', 'identity')
-          .where('g.recipient_kind', '=', 'staff')
-          .where('g.recipient_id', '=', custodianId),
-      ),
-    )
+    .where(holdsKeyGrant(sql.ref('q.report_id'), 'identity', custodianId))
     .orderBy('q.created_at')
     .orderBy('q.id')
     .limit(200)

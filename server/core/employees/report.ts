@@ -8,7 +8,7 @@ import { limitsOf, takeRateLimit, type RateLimitRule } from '../rate-limit.js';
 import { NoRecipientsError, submitReport } from '../reports/service.js';
 import { isProvinceCode, type IdentityRecord } from '../reports/model.js';
 import { openUploadBatch, fileErrors } from '../intake/service.js';
-import { emptyReportValues, fieldErrors, parcelFrom, readReportValues, REPORT_TEXT_FIELDS, type FieldError, type ReportFormValues } from '../intake/schema.js';
+import { emptyReportValues, intakeIssues, parcelFrom, readReportValues, REPORT_TEXT_FIELDS, type FieldError, type ReportFormValues } from '../intake/schema.js';
 import type { FormWithFiles, UploadBatch } from '../intake/uploads.js';
 import type { EmployeePrincipal } from './principal.js';
 import { openEmployeeIdentity } from './keys.js';
@@ -64,7 +64,7 @@ export async function handleEmployeeReportPost(
   const truncated = [...post.truncated].filter((f) => (REPORT_TEXT_FIELDS as readonly string[]).includes(f));
   const errors = [
     ...truncated.map((field) => ({ field, messageKey: 'intake.errors.too_long' })),
-    ...(parsed.success ? [] : fieldErrors(parsed.error)),
+    ...(parsed.success ? [] : intakeIssues(parsed.error)),
     ...fileErrors(batch),
   ];
   if (!parsed.success || errors.length > 0) return form(422, errors);

@@ -36,7 +36,7 @@ export const consentSchema = z.object({
 export type ConsentForm = z.output<typeof consentSchema>;
 
 /** zod issues → { field, messageKey }, first message per field; bare codes are intake messages. */
-export function formErrors(error: z.ZodError): { field: string; messageKey: string }[] {
+export function followupIssues(error: z.ZodError): { field: string; messageKey: string }[] {
   const seen = new Set<string>();
   const errors: { field: string; messageKey: string }[] = [];
   for (const issue of error.issues) {

@@ -17,7 +17,8 @@ import { createIdentityKey, openReportKey, type KeyPrincipal } from '../reports/
 import { appendMessage, listMessages, openRewardNote, type ThreadMessage } from '../reports/messages.js';
 import { attachStagedFiles, listReportAttachments, type ReportAttachment } from '../reports/attachments.js';
 import { isConsentUpgrade, type IdentityRecord } from '../reports/model.js';
-import { findReportByLookupHash, findReportForReporter, markReadByReporter, touchReporterActivity, updateIdentity } from '../reports/repository.js';
+import { findReportByLookupHash, findReportForReporter, touchReporterActivity, updateIdentity } from '../reports/report-repository.js';
+import { markReadByReporter } from '../reports/message-repository.js';
 import type { UploadBatch } from '../intake/uploads.js';
 import { identityFrom } from '../intake/schema.js';
 import type { ConsentForm } from './schema.js';

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
-import { deleteExpiredStaged } from '../reports/repository.js';
+import { deleteExpiredStaged } from '../reports/attachment-repository.js';
 
 /**
  * Deletes staged attachments whose form was never sent (or whose upload was cut off) once their

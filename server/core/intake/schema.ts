@@ -146,8 +146,8 @@ export function identityFrom(v: z.output<z.ZodObject<typeof identityShape>>): Id
 
 export type FieldError = { field: string; messageKey: string };
 
-/** zod issues → one translated message per field, in form order. */
-export function fieldErrors(error: z.ZodError): FieldError[] {
+/** zod issues → one i18n key per field, the first issue winning (the web layer translates them). */
+export function intakeIssues(error: z.ZodError): FieldError[] {
   const seen = new Set<string>();
   const errors: FieldError[] = [];
   for (const issue of error.issues) {

@@ -9,7 +9,7 @@ import { NoRecipientsError, submitReport } from '../reports/service.js';
 import { isProvinceCode } from '../reports/model.js';
 import { all, first, type FieldMap } from '../fields.js';
 import {
-  fieldErrors,
+  intakeIssues,
   identityFrom,
   parcelFrom,
   readReportValues,
@@ -67,7 +67,7 @@ export async function handleReportPost(ctx: AppContext, post: ReportPost): Promi
   if (action === 'edit') return form(200, []);
 
   const parsed = reportFormSchema.safeParse(values);
-  const errors = [...truncationErrors(post.truncated), ...(parsed.success ? [] : sortErrors(fieldErrors(parsed.error))), ...fileErrors(batch)];
+  const errors = [...truncationErrors(post.truncated), ...(parsed.success ? [] : sortErrors(intakeIssues(parsed.error))), ...fileErrors(batch)];
   if (!parsed.success || errors.length > 0) return form(422, dedupe(errors));
   if (action === 'review') return { kind: 'review', values, valid: parsed.data, batch };
 

@@ -24,6 +24,3 @@ export const CATEGORY_CODES: readonly CategoryCode[] = CATEGORY_GROUPS.flatMap((
 /** Categories whose parcels can kill in transit: the pages tell people to call 110 / 12339 now. */
 export const IMMEDIATE_DANGER_CODES: readonly CategoryCode[] = ['firearms', 'explosives', 'hazardous_chemicals'];
 
-export function isCategoryCode(value: unknown): value is CategoryCode {
-  return typeof value === 'string' && (CATEGORY_CODES as readonly string[]).includes(value);
-}

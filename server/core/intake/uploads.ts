@@ -4,7 +4,7 @@
  * and count limits and remembers, per file name, why a file was refused, for the re-rendered form.
  */
 import { newSymmetricKey, toBase64Url } from '../crypto/index.js';
-import { deleteAttachment } from '../reports/repository.js';
+import { deleteAttachment } from '../reports/attachment-repository.js';
 import {
   ATTACHMENT_LIMITS,
   discardStagedFiles,

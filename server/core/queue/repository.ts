@@ -2,6 +2,7 @@ import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool
 import type { DB } from '../db/schema.js';
 import type { ReportChannel, ReportStatus, Severity } from '../reports/lifecycle.js';
 import type { Executor } from '../db/executor.js';
+import { holdsKeyGrant } from '../cases/grant-query.js';
 import { keyHolders } from '../accounts/key-holders.js';
 
 /**
@@ -44,21 +45,8 @@ const DUE_SOON = sql`interval '24 hours'`;
 const createdText = sql<string>`to_char(r.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 const dueText = sql<string | null>`to_char(r.next_due_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
-/** The reviewer holds a sealed copy of this report's key K: the one rule for seeing a report at all. */
-export function holdsReportGrant(eb: Eb, staffId: string): Expression<SqlBool> {
-  return eb.exists(
-    eb
-      .selectFrom('report_key_grants as g')
-      .select(sql.lit(1).as('one'))
-      .whereRef('g.report_id', '=', 'r.id')
-      .where('g.key_kind', '=', 'report')
-      .where('g.recipient_kind', '=', 'staff')
-      .where('g.recipient_id', '=', staffId),
-  );
-}
-
 function filterConditions(eb: Eb, staffId: string, f: QueueFilter, sort: QueueSortKey, now: Date): Expression<SqlBool>[] {
-  const c: Expression<SqlBool>[] = [holdsReportGrant(eb, staffId)];
+  const c: Expression<SqlBool>[] = [holdsKeyGrant(sql.ref('r.id'), 'report', staffId)];
   // "Open" is written as "has a deadline" (next_due_at is null exactly when closed): one predicate
   // that the open-case partial indexes share, so the planner neither misses them nor multiplies
   // two correlated conditions into a wildly low row estimate.

@@ -29,16 +29,7 @@ import {
   CryptoError,
 } from '../crypto/index.js';
 import type { AttachmentMeta } from './model.js';
-import {
-  attachToReport,
-  chunkPage,
-  completeAttachment,
-  deleteAttachment,
-  findStagedAttachments,
-  insertChunk,
-  insertStagedAttachment,
-  listReportAttachmentRows,
-} from './repository.js';
+import { attachToReport, chunkPage, completeAttachment, deleteAttachment, findStagedAttachments, insertChunk, insertStagedAttachment, listReportAttachmentRows } from './attachment-repository.js';
 import type { Executor } from '../db/executor.js';
 
 /** Upload limits, in one place (the form states them; the parser enforces them). */
@@ -68,9 +59,6 @@ const ALLOWED: Readonly<Record<string, Handling>> = {
   'application/pdf': { kind: 'stream', type: 'application/pdf' },
   'video/mp4': { kind: 'stream', type: 'video/mp4' },
 };
-
-/** Types we store as they are, because no library here can remove their metadata: the form warns. */
-export const UNCLEANED_TYPES = ['application/pdf', 'video/mp4', 'text/plain'] as const;
 
 export type UploadRejection = 'type_not_allowed' | 'too_large' | 'empty' | 'not_utf8' | 'image_unreadable' | 'image_too_large';
 export type StagedFile = { readonly id: string; readonly meta: AttachmentMeta };

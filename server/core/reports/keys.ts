@@ -12,7 +12,7 @@
 import type { Insertable } from 'kysely';
 import type { KeyKind, ReportKeyGrantsTable } from '../db/schema.js';
 import { CryptoError, newSymmetricKey, openSealedKey, sealKeyTo } from '../crypto/index.js';
-import { findGrant, insertGrants, listActiveReviewers, readEscrowPublicKey, upsertGrant } from './repository.js';
+import { findGrant, insertGrants, listActiveReviewers, readEscrowPublicKey, upsertGrant } from './grant-repository.js';
 import type { Executor } from '../db/executor.js';
 
 export type ReportKeys = {
@@ -54,16 +54,6 @@ export async function grantReportKeys(trx: Executor, reportId: string, keys: Rep
   ];
   if (keys.identity) grants.push(...identityGrants(reportId, keys.identity, reviewers, opts.reporterPublicKey));
   await insertGrants(trx, grants);
-}
-
-/**
- * newReportKeys + grantReportKeys for a report row that already exists. (submitReport uses the two
- * halves, because the row itself needs K to seal its payload before the grants can reference it.)
- */
-export async function sealReportKeys(trx: Executor, reportId: string, opts: GrantOptions & { withIdentity: boolean }): Promise<ReportKeys> {
-  const keys = newReportKeys(opts.withIdentity);
-  await grantReportKeys(trx, reportId, keys, opts);
-  return keys;
 }
 
 /**

@@ -24,7 +24,9 @@ import { PAYLOAD_VERSION, type IdentityRecord, type ParcelDetails, type Province
 import { grantReportKeys, newReportKeys } from './keys.js';
 import { appendMessage } from './messages.js';
 import { attachStagedFiles, type StagedFile } from './attachments.js';
-import { findReportsByDigests, hasActiveReviewer, insertBlindIndexes, insertReport, linkReports, lockDigests } from './repository.js';
+import { findReportsByDigests, insertBlindIndexes, linkReports, lockDigests } from './link-repository.js';
+import { hasActiveReviewer } from './grant-repository.js';
+import { insertReport } from './report-repository.js';
 import { slaPolicy, type SlaPolicy } from '../queue/sla.js';
 import { readSettings } from '../settings/service.js';
 import type { Executor } from '../db/executor.js';

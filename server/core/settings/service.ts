@@ -37,7 +37,7 @@ export async function readSettings(ctx: SettingsSource, via: Kysely<DB> | Transa
   return frozen;
 }
 
-export type SettingsChange = { ok: true; changed: SettingKey[] } | { ok: false; errors: { field: SettingKey; key: string }[] };
+export type SettingsChange = { ok: true; changed: SettingKey[] } | { ok: false; errors: { field: SettingKey; messageKey: string }[] };
 
 /**
  * Validates and stores the submitted values (form text) of the given keys in one transaction,
@@ -51,11 +51,11 @@ export async function changeSettings(
   const db = ctx.database.db;
   const current = await readSettings(ctx, db, { fresh: true });
   const values: Partial<Record<SettingKey, unknown>> = {};
-  const errors: { field: SettingKey; key: string }[] = [];
+  const errors: { field: SettingKey; messageKey: string }[] = [];
   for (const key of SETTING_KEYS) {
     if (!(key in submitted)) continue;
     const parsed = SETTING_DEFINITIONS[key].schema.safeParse(submitted[key]);
-    if (!parsed.success) errors.push({ field: key, key: parsed.error.issues[0]?.message ?? 'settings.errors.invalid' });
+    if (!parsed.success) errors.push({ field: key, messageKey: parsed.error.issues[0]?.message ?? 'settings.errors.invalid' });
     else if (JSON.stringify(parsed.data) !== JSON.stringify(current[key])) values[key] = parsed.data;
   }
   if (errors.length > 0) return { ok: false, errors };

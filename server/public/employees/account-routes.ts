@@ -1,8 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../../core/context.js';
-import { t } from '../../core/i18n/index.js';
 import { destroySession } from '../../core/sessions/store.js';
-import { fieldErrors, formErrors, type FormErrors } from '../../web/employee-form-errors.js';
+import { fieldError, zodFormErrors, type FormErrors } from '../../web/form-errors.js';
 import { minutesFrom } from '../../web/forms.js';
 import { joinForm, keepTyped, loginForm, passwordForm } from '../../core/employees/schema.js';
 import { EmployeeError, changeEmployeePassword, joinEmployee, loginEmployee } from '../../core/employees/service.js';
@@ -33,7 +32,7 @@ function failure(err: unknown, req: Request, res: Response): { status: number; e
   const { field, key, status } = FAILURES[err.code];
   const wait = err.retryAfterSeconds;
   if (wait !== undefined) res.setHeader('Retry-After', String(wait));
-  return { status, errors: fieldErrors({ [field]: t(req.locale, key, wait === undefined ? undefined : { minutes: minutesFrom(wait) }) }) };
+  return { status, errors: fieldError(req.locale, field, key, wait === undefined ? undefined : { minutes: minutesFrom(wait) }) };
 }
 
 /** Account pages of the delivery-employee side: join, sign in and out, home, password. */
@@ -50,7 +49,7 @@ export function employeeAccountRoutes(ctx: AppContext): Router {
   router.post('/employee/join', async (req, res) => {
     const values = keepTyped(req.body, JOIN_FIELDS);
     const parsed = joinForm.safeParse(req.body ?? {});
-    if (!parsed.success) return renderJoin(res, values, formErrors(parsed.error, req.locale, FALLBACK), 422);
+    if (!parsed.success) return renderJoin(res, values, zodFormErrors(req.locale, parsed.error, { fallbackKey: FALLBACK }), 422);
     try {
       const { cookie } = await joinEmployee(ctx, parsed.data, clientSource(req));
       setEmployeeCookie(ctx.config, res, cookie);
@@ -72,7 +71,7 @@ export function employeeAccountRoutes(ctx: AppContext): Router {
   router.post('/employee/login', async (req, res) => {
     const values = keepTyped(req.body, ['phone']);
     const parsed = loginForm.safeParse(req.body ?? {});
-    if (!parsed.success) return renderLogin(res, values, formErrors(parsed.error, req.locale, FALLBACK), 422);
+    if (!parsed.success) return renderLogin(res, values, zodFormErrors(req.locale, parsed.error, { fallbackKey: FALLBACK }), 422);
     try {
       const input = { ...parsed.data, source: clientSource(req), deviceToken: deviceToken(req, ctx.config.public, 'employee_device') };
       const signedIn = await loginEmployee(ctx, input);
@@ -106,7 +105,7 @@ export function employeeAccountRoutes(ctx: AppContext): Router {
 
   router.post('/employee/account/password', guard, async (req, res) => {
     const parsed = passwordForm.safeParse(req.body ?? {});
-    if (!parsed.success) return renderPassword(res, formErrors(parsed.error, req.locale, FALLBACK), 422);
+    if (!parsed.success) return renderPassword(res, zodFormErrors(req.locale, parsed.error, { fallbackKey: FALLBACK }), 422);
     try {
       const cookie = await changeEmployeePassword(ctx, req.employee!, parsed.data);
       setEmployeeCookie(ctx.config, res, cookie);

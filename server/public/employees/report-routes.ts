@@ -44,7 +44,7 @@ function renderUnavailable(res: Response, form: FormWithFiles): void {
 }
 
 function renderForm(res: Response, status: number, values: ReportFormValues, errors: FieldError[], batch: UploadBatch | null, extra: object = {}): void {
-  const context = { ...reportFormContext(values, errors, batch, batch?.refused ?? []), ...extra };
+  const context = { ...reportFormContext(res.req.locale, values, errors, batch, batch?.refused ?? []), ...extra };
   const chosen = (EMPLOYEE_CONSENT as readonly string[]).includes(values.identity_choice) ? values.identity_choice : 'confidential';
   res.status(status).render('employees/report', {
     titleKey: 'employees.report.title',

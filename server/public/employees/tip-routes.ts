@@ -6,8 +6,7 @@ import { readFormWithFiles } from '../intake/request.js';
 import { openUploadBatch } from '../../core/intake/service.js';
 import { LIMITS_VIEW, stagingContext } from '../intake/view.js';
 import type { UploadBatch } from '../../core/intake/uploads.js';
-import { t } from '../../core/i18n/index.js';
-import { fieldErrors, formErrors, type FormErrors } from '../../web/employee-form-errors.js';
+import { fieldError, zodFormErrors, type FormErrors } from '../../web/form-errors.js';
 import { requireEmployee } from './guard.js';
 import { allowEmployeePost } from '../../core/employees/report.js';
 import { fileNoteForm, MESSAGE_MAX_CHARS, replyForm } from '../../core/employees/schema.js';
@@ -44,7 +43,7 @@ export function employeeTipRoutes(ctx: AppContext): Router {
       limits: LIMITS_VIEW,
       staging: forms.files ? stagingContext(forms.files.batch) : null,
       refused: (forms.files?.batch.refused ?? []).map((r) => ({ name: r.name, problemKey: `intake.fileProblems.${r.problem}` })),
-      fieldErrors: forms.files ? { files: forms.files.errorKey } : {},
+      fileErrors: forms.files ? fieldError(req.locale, 'files', forms.files.errorKey, undefined, { idPrefix: 'field-' }) : null,
       fileNote: forms.files?.note ?? '',
     });
   }
@@ -54,10 +53,10 @@ export function employeeTipRoutes(ctx: AppContext): Router {
   router.post('/employee/tips/:caseNumber/messages', guard, async (req, res) => {
     const typed = typeof req.body?.body === 'string' ? (req.body.body as string).slice(0, MESSAGE_MAX_CHARS * 2) : '';
     const parsed = replyForm.safeParse(req.body ?? {});
-    if (!parsed.success) return renderTip(req, res, 422, { reply: { body: typed, errors: formErrors(parsed.error, req.locale, 'employees.errors.reply') } });
+    if (!parsed.success) return renderTip(req, res, 422, { reply: { body: typed, errors: zodFormErrors(req.locale, parsed.error, { fallbackKey: 'employees.errors.reply' }) } });
     if (!(await allowEmployeePost(ctx, req.employee!))) {
       res.setHeader('Retry-After', '3600');
-      const errors = fieldErrors({ body: t(req.locale, 'intake.errors.too_many_reports') });
+      const errors = fieldError(req.locale, 'body', 'intake.errors.too_many_reports');
       return renderTip(req, res, 429, { reply: { body: typed, errors } });
     }
     const caseNumber = String(req.params.caseNumber);

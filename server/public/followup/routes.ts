@@ -1,5 +1,6 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { AppContext } from '../../core/context.js';
+import { fieldError } from '../../web/form-errors.js';
 import { cookieName, cookieOptions } from '../../web/cookies.js';
 import { clientSource } from '../../web/client.js';
 import { destroySession, loadSession, type OpenSession } from '../../core/sessions/store.js';
@@ -9,7 +10,7 @@ import { emptyReportValues } from '../../core/intake/schema.js';
 import { reportFormContext, unavailableContext } from '../intake/view.js';
 import { openUploadBatch, fileErrors } from '../../core/intake/service.js';
 import { fieldsFromBody, first } from '../../core/fields.js';
-import { consentSchema, fileNoteSchema, formErrors, loginSchema, replySchema } from '../../core/followup/schema.js';
+import { consentSchema, fileNoteSchema, followupIssues, loginSchema, replySchema } from '../../core/followup/schema.js';
 import { addFiles, allowAction, changeConsent, loginWithReceipt, reporterCase, sendReply } from '../../core/followup/service.js';
 import { consentRetryContext, statusPageContext, type StatusPageState } from './view.js';
 
@@ -58,7 +59,7 @@ export function followupRoutes(ctx: AppContext): Router {
     const fields = fieldsFromBody(req.body);
     const body = first(fields, 'body');
     const parsed = replySchema.safeParse({ body });
-    if (!parsed.success) return renderStatus(req, res, { status: 422, reply: body, errors: formErrors(parsed.error) });
+    if (!parsed.success) return renderStatus(req, res, { status: 422, reply: body, errors: followupIssues(parsed.error) });
     const allowed = await unlessUnavailable(allowAction(ctx, clientSource(req)));
     if (allowed.ok && !allowed.value) return renderStatus(req, res, { status: 429, reply: body, errors: [throttled('body')] });
     const sent = allowed.ok ? await unlessUnavailable(sendReply(ctx, session, parsed.data.body)) : allowed;
@@ -80,7 +81,7 @@ export function followupRoutes(ctx: AppContext): Router {
     const parsed = fileNoteSchema.safeParse({ note });
     const errors = [
       ...(allowed ? [] : [throttled('files')]),
-      ...(parsed.success ? [] : formErrors(parsed.error)),
+      ...(parsed.success ? [] : followupIssues(parsed.error)),
       ...(allowed && batch.files.length === 0 && batch.refused.length === 0 ? [{ field: 'files', messageKey: 'followup.errors.no_files' }] : []),
       ...fileErrors(batch),
     ];
@@ -97,7 +98,7 @@ export function followupRoutes(ctx: AppContext): Router {
     const fields = fieldsFromBody(req.body);
     const values = Object.fromEntries(['consent', 'identity_name', 'identity_phone', 'identity_id_number', 'identity_contact'].map((n) => [n, first(fields, n)]));
     const parsed = consentSchema.safeParse(values);
-    if (!parsed.success) return renderStatus(req, res, { status: 422, consent: values, errors: formErrors(parsed.error) });
+    if (!parsed.success) return renderStatus(req, res, { status: 422, consent: values, errors: followupIssues(parsed.error) });
     const unavailable = () => renderUnavailable(res, textOnlyForm(fields));
     const allowed = await unlessUnavailable(allowAction(ctx, clientSource(req)));
     if (!allowed.ok) return unavailable();
@@ -130,7 +131,7 @@ function renderUnavailable(res: Response, form: FormWithFiles): void {
   res.setHeader('Retry-After', '30');
   res.status(503).render('followup/unavailable', {
     titleKey: 'errors.unavailableTitle',
-    ...reportFormContext(emptyReportValues(), [], null),
+    ...reportFormContext(res.req.locale, emptyReportValues(), [], null),
     ...unavailableContext(form),
     reply: first(form.fields, 'body'),
     note: first(form.fields, 'note'),
@@ -141,14 +142,13 @@ function renderUnavailable(res: Response, form: FormWithFiles): void {
 function renderLogin(res: Response, status: number, errorKey?: string): void {
   res.status(status).render('followup/login', {
     titleKey: 'followup.login.title',
-    errors: errorKey ? [{ href: '#field-receipt', messageKey: errorKey }] : [],
-    receiptError: errorKey,
+    errors: errorKey ? fieldError(res.req.locale, 'receipt', errorKey, undefined, { idPrefix: 'field-' }) : null,
   });
 }
 
-async function renderStatusPage(ctx: AppContext, _req: Request, res: Response, state: StatusPageState): Promise<void> {
+async function renderStatusPage(ctx: AppContext, req: Request, res: Response, state: StatusPageState): Promise<void> {
   const session = requireSession(res);
   const view = session ? await reporterCase(ctx, session) : null;
   if (!view) return renderLogin(res, 401, 'followup.errors.expired');
-  res.status(state.status ?? 200).render('followup/status', { titleKey: 'followup.status.title', ...statusPageContext(view, state) });
+  res.status(state.status ?? 200).render('followup/status', { titleKey: 'followup.status.title', ...statusPageContext(req.locale, view, state) });
 }

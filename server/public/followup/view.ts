@@ -3,6 +3,8 @@ import type { ConsentLevel } from '../../core/db/schema.js';
 import { LIMITS_VIEW, stagingContext } from '../intake/view.js';
 import type { UploadBatch } from '../../core/intake/uploads.js';
 import type { ReporterCase } from '../../core/followup/service.js';
+import type { Locale } from '../../core/i18n/index.js';
+import { formErrors, type FieldIssue } from '../../web/form-errors.js';
 
 /** Input kept from a rejected form on the page, so nothing typed is lost. */
 export type StatusPageState = {
@@ -11,7 +13,7 @@ export type StatusPageState = {
   note?: string;
   batch?: UploadBatch;
   consent?: Record<string, string>;
-  errors?: { field: string; messageKey: string }[];
+  errors?: FieldIssue[];
 };
 
 const CONSENT_KEYS: Record<ConsentLevel, string> = {
@@ -20,8 +22,8 @@ const CONSENT_KEYS: Record<ConsentLevel, string> = {
   share_with_authorities: 'followup.consent.levels.share_with_authorities',
 };
 
-export function statusPageContext(view: ReporterCase, state: StatusPageState) {
-  const errors = state.errors ?? [];
+export function statusPageContext(locale: Locale, view: ReporterCase, state: StatusPageState) {
+  const errors = formErrors(locale, state.errors ?? [], { fieldId: (field) => `field-${field}` });
   const fileNames = new Map<string, string[]>();
   for (const file of view.attachments) {
     if (file.messageId) fileNames.set(file.messageId, [...(fileNames.get(file.messageId) ?? []), file.meta.name]);
@@ -43,8 +45,7 @@ export function statusPageContext(view: ReporterCase, state: StatusPageState) {
       files: fileNames.get(m.id) ?? [],
     })),
     ownFiles: view.attachments.filter((a) => a.uploadedBy === 'reporter').map((a) => ({ name: a.meta.name, sizeKb: Math.max(1, Math.round(a.meta.size / 1024)) })),
-    errors: errors.map((e) => ({ ...e, href: `#field-${e.field}` })),
-    fieldErrors: Object.fromEntries(errors.map((e) => [e.field, e.messageKey])),
+    errors,
     reply: state.reply ?? '',
     note: state.note ?? '',
     staging: state.batch ? stagingContext(state.batch) : null,

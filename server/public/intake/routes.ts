@@ -17,8 +17,8 @@ import { groupReceipt, hiddenFieldsOf, reportFormContext, reviewContext, staging
 export function intakeRoutes(ctx: AppContext): Router {
   const router = Router();
 
-  router.get('/report', (_req, res) => {
-    res.render('intake/form', { titleKey: 'intake.title', ...reportFormContext(emptyReportValues(), [], null) });
+  router.get('/report', (req, res) => {
+    res.render('intake/form', { titleKey: 'intake.title', ...reportFormContext(req.locale, emptyReportValues(), [], null) });
   });
 
   // While the database is away nothing can be stored: the form comes back (503) with every typed
@@ -53,7 +53,7 @@ function renderUnavailable(res: Response, form: FormWithFiles): void {
   res.setHeader('Retry-After', '30');
   res.status(503).render('intake/form', {
     titleKey: 'intake.title',
-    ...reportFormContext(readReportValues(form.fields), [], null),
+    ...reportFormContext(res.req.locale, readReportValues(form.fields), [], null),
     ...unavailableContext(form),
   });
 }
@@ -64,7 +64,7 @@ function renderOutcome(res: Response, outcome: ReportOutcome): void {
       if (outcome.status === 429) res.setHeader('Retry-After', '3600');
       res.status(outcome.status).render('intake/form', {
         titleKey: 'intake.title',
-        ...reportFormContext(outcome.values, outcome.errors, outcome.batch, outcome.refused),
+        ...reportFormContext(res.req.locale, outcome.values, outcome.errors, outcome.batch, outcome.refused),
       });
       return;
     case 'review':

@@ -9,6 +9,8 @@ import { IDENTITY_CHOICES, REPORT_TEXT_FIELDS, identityFrom, type FieldError, ty
 import type { RefusedFile, UploadBatch } from '../../core/intake/uploads.js';
 import type { FormWithFiles } from '../../core/intake/uploads.js';
 import { stagingFields } from '../../core/intake/service.js';
+import type { Locale } from '../../core/i18n/index.js';
+import { formErrors } from '../../web/form-errors.js';
 
 const MB = 1024 * 1024;
 
@@ -25,13 +27,12 @@ const options = (values: readonly string[], prefix: string, selected: string) =>
   values.map((value) => ({ value, labelKey: `${prefix}.${value}`, selected: value === selected }));
 
 /** Everything the report-* partials read, for a fresh or re-rendered form. */
-export function reportFormContext(values: ReportFormValues, errors: FieldError[], batch: UploadBatch | null, refused: RefusedFile[] = []) {
-  const fieldErrors = Object.fromEntries(errors.map((e) => [e.field, e.messageKey]));
+export function reportFormContext(locale: Locale, values: ReportFormValues, issues: FieldError[], batch: UploadBatch | null, refused: RefusedFile[] = []) {
+  const errors = formErrors(locale, issues, { fieldId: (field) => (field === 'form' ? 'report-form' : `field-${field}`) });
   const choice = (IDENTITY_CHOICES as readonly string[]).includes(values.identity_choice) ? values.identity_choice : 'anonymous';
   return {
     values,
-    errors: errors.map((e) => ({ ...e, href: e.field === 'form' ? '#report-form' : `#field-${e.field}` })),
-    fieldErrors,
+    errors,
     categoryGroups: CATEGORY_GROUPS.map((g) => ({
       group: g.group,
       codes: g.codes.map((code) => ({
@@ -55,7 +56,7 @@ export function reportFormContext(values: ReportFormValues, errors: FieldError[]
     staging: batch ? stagingContext(batch) : null,
     refused: refused.map((r) => ({ name: r.name, problemKey: `intake.fileProblems.${r.problem}` })),
     limits: LIMITS_VIEW,
-    honeypotVisible: Boolean(fieldErrors.website),
+    honeypotVisible: Boolean(errors.byField.website),
     descriptionMax: 20_000,
   };
 }

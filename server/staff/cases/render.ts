@@ -2,13 +2,13 @@ import type { Request, Response } from 'express';
 import type { AppContext } from '../../core/context.js';
 import { CATEGORY_GROUPS } from '../../core/intake/taxonomy.js';
 import { principalOf } from '../guard.js';
-import type { FieldErrors } from '../../web/case-form-errors.js';
+import { formErrors, type FieldIssue } from '../../web/form-errors.js';
 import { loadCaseView } from '../../core/cases/service.js';
 import { REPORT_OUTCOMES, SEVERITIES } from '../../core/reports/lifecycle.js';
 import { REFERRAL_CHANNELS } from '../../core/referral/schema.js';
 
 /** A rejected case-page form: which one, what was typed, and the messages. */
-export type FormState = { form: string; values: Record<string, unknown>; errors: FieldErrors };
+export type FormState = { form: string; values: Record<string, unknown>; errors: FieldIssue[] };
 
 /** Confirmations shown after a successful action (?done=…); anything else is ignored. */
 const DONE = new Set([
@@ -50,13 +50,14 @@ export async function renderCasePage(ctx: AppContext, req: Request, res: Respons
   const caseNumber = String(req.params.caseNumber ?? '');
   const view = await loadCaseView(ctx, principalOf(req), caseNumber);
   const done = typeof req.query.done === 'string' && DONE.has(req.query.done) ? req.query.done : null;
+  const errors = state ? formErrors(req.locale, state.errors, { fieldId: (field) => anchorOf(state.form, field) }) : null;
   res.status(status).render('case', {
     layout: 'staff',
     titleKey: 'cases.title',
     view,
     staffId: principalOf(req).id,
-    forms: state ? { [state.form]: { values: state.values, errors: state.errors } } : {},
-    failed: state ? state.errors.list.map((e) => ({ key: e.key, anchor: anchorOf(state.form, e.field) })) : null,
+    forms: state ? { [state.form]: { values: state.values, errors } } : {},
+    errors,
     done,
     // Also after a refused second request, so the reason just typed is not lost.
     showIdentityRequestForm: view.identity.present && !view.identity.held && (!view.identity.pendingMine || state?.form === 'identityRequest'),

@@ -6,7 +6,7 @@ import type { AppContext } from '../../core/context.js';
 import { principalOf, requireStaff } from '../guard.js';
 import type { StaffPrincipal } from '../guard.js';
 import { CaseActionRefused } from '../../core/cases/access.js';
-import { fieldErrors, singleError } from '../../web/case-form-errors.js';
+import { zodIssues } from '../../web/form-errors.js';
 import { renderCasePage, typedValues } from './render.js';
 import { contentDisposition, openCaseFile } from '../../core/cases/files.js';
 import * as forms from '../../core/cases/schema.js';
@@ -38,7 +38,7 @@ export function caseRoutes(ctx: AppContext): Router {
       const caseNumber = String(req.params.caseNumber);
       const parsed = schema.safeParse(req.body ?? {});
       if (!parsed.success) {
-        await renderCasePage(ctx, req, res, { form, values: typedValues(req.body), errors: fieldErrors(parsed.error, 'cases.errors.invalid') }, 422);
+        await renderCasePage(ctx, req, res, { form, values: typedValues(req.body), errors: zodIssues(parsed.error, 'cases.errors.invalid') }, 422);
         return;
       }
       let target: string | void;
@@ -46,7 +46,7 @@ export function caseRoutes(ctx: AppContext): Router {
         target = await run(principalOf(req), caseNumber, parsed.data);
       } catch (err) {
         if (!(err instanceof CaseActionRefused)) throw err;
-        await renderCasePage(ctx, req, res, { form: err.form, values: typedValues(req.body), errors: singleError(err.field, err.messageKey) }, 422);
+        await renderCasePage(ctx, req, res, { form: err.form, values: typedValues(req.body), errors: [{ field: err.field, messageKey: err.messageKey }] }, 422);
         return;
       }
       res.redirect(303, target ?? `/staff/cases/${encodeURIComponent(caseNumber)}?done=${done}`);
