@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     await listen(createPublicApp(ctx), config.public, 'public', logger),
     await listen(createStaffApp(ctx), config.staff, 'staff', logger),
   ];
-  const stopMaintenance = startMaintenance(database.db, MAINTENANCE_TASKS, logger);
+  const stopMaintenance = startMaintenance(database.db, MAINTENANCE_TASKS, logger, config.maintenanceIntervalMs);
 
   let stopping = false;
   const shutdown = (signal: string) => {

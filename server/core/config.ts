@@ -42,6 +42,7 @@ const envSchema = z.object({
   SLA_ACK_HOURS: positiveInt.default(24),
   SLA_FEEDBACK_DAYS: positiveInt.default(30),
   REFERRAL_REQUIRES_APPROVAL: bool.default(false),
+  MAINTENANCE_INTERVAL_SECONDS: positiveInt.default(300),
   UPLOAD_IDLE_TIMEOUT_SECONDS: positiveInt.default(60),
   // Half the cores by default: the other half stays free for argon2id, so sign-in is never starved.
   IMAGE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(Math.max(1, Math.floor(availableParallelism() / 2))),
@@ -100,6 +101,8 @@ export type Config = {
     readonly maxConcurrent: number;
   };
   readonly migrateOnStart: boolean;
+  /** How often housekeeping runs, once per period across all instances. */
+  readonly maintenanceIntervalMs: number;
   /** Service-level timers set on every new report (DESIGN §5). */
   readonly sla: {
     /** Immediate-danger tips must be triaged within this many minutes. */
@@ -154,6 +157,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxConcurrent: e.ARGON2_MAX_CONCURRENT,
     },
     migrateOnStart: e.MIGRATE_ON_START,
+    maintenanceIntervalMs: e.MAINTENANCE_INTERVAL_SECONDS * 1000,
     sla: {
       criticalTriageMinutes: e.SLA_CRITICAL_TRIAGE_MINUTES,
       ackHours: e.SLA_ACK_HOURS,

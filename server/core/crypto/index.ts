@@ -5,7 +5,19 @@
 export { CRYPTO_PARAMS, type Argon2Params } from './params.js';
 export { cryptoReady } from './sodium.js';
 export { CryptoError } from './errors.js';
-export { toBase64, fromBase64, toBase64Url, toHex, fromHex, utf8, fromUtf8 } from './encoding.js';
+export {
+  toBase64,
+  fromBase64,
+  toBase64Url,
+  toHex,
+  fromHex,
+  utf8,
+  fromUtf8,
+  toCrockford,
+  fromCrockford,
+  normaliseCrockford,
+  isCrockford,
+} from './encoding.js';
 export {
   randomBytes,
   newSymmetricKey,
@@ -33,5 +45,6 @@ export { Kdf, normaliseReceipt, formatKdfCost, parseKdfCost, type ReceiptKeys, t
 export { wrapKey, unwrapKey } from './wrap.js';
 export { sealRecord, openRecord, sealJson, openJson, RECORD_PURPOSES, type RecordPurpose } from './records.js';
 export { sealKeyTo, openSealedKey, resealKey } from './grants.js';
+export { keyFingerprint, normaliseFingerprint } from './fingerprint.js';
 export { encryptChunks, decryptChunks, ciphertextChunkSize } from './stream.js';
 export { sealBundle, openBundle, BUNDLE_MAGIC } from './bundle.js';

@@ -1,5 +1,6 @@
 import type { Executor } from '../db/executor.js';
 import type { Credentials, StoredCredentials } from '../accounts/credentials.js';
+import { keyHolders } from '../accounts/key-holders.js';
 
 export type NewEmployee = Credentials & {
   id: string;
@@ -141,17 +142,12 @@ export async function findEmployeeSummary(db: Executor, id: string) {
 }
 
 /**
- * The public keys the employee identity key is sealed to besides the employee: active custodians
- * only. Reviewers who are not custodians must not be able to open an employee's identity.
+ * The public keys the employee identity key is sealed to besides the employee: custodians among
+ * the approved key holders only. Reviewers who are not custodians must not be able to open an
+ * employee's identity.
  */
 export async function activeCustodianKeys(db: Executor) {
-  const rows = await db
-    .selectFrom('staff')
-    .select(['id', 'public_key'])
-    .where('is_custodian', '=', true)
-    .where('status', '=', 'active')
-    .where('public_key', 'is not', null)
-    .execute();
+  const rows = await keyHolders(db).select(['id', 'public_key']).where('is_custodian', '=', true).execute();
   return rows.map((r) => ({ id: r.id, publicKey: new Uint8Array(r.public_key!) }));
 }
 

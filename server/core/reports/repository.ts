@@ -1,12 +1,12 @@
-import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
-import type { DB, KeyKind, ReportKeyGrantsTable, ReportsTable, ConsentLevel } from '../db/schema.js';
+import { sql, type Insertable } from 'kysely';
+import type { KeyKind, ReportKeyGrantsTable, ReportsTable, ConsentLevel } from '../db/schema.js';
+import type { Executor } from '../db/executor.js';
+import { keyHolders } from '../accounts/key-holders.js';
 
 /**
  * Every query of the shared report core. Functions take a Kysely instance or a transaction; the
  * caller decides what runs in one transaction (a submission is a single one).
  */
-export type Executor = Kysely<DB> | Transaction<DB>;
-
 const bytes = (value: Uint8Array): Uint8Array => new Uint8Array(value);
 
 // ---------------------------------------------------------------- reports
@@ -81,11 +81,8 @@ export async function touchReporterActivity(trx: Executor, reportId: string, add
 
 // ---------------------------------------------------------------- key grants
 
-/** Active reviewers who can receive grants (a public key means they finished enrolment). */
-/** Enrolled, active reviewers: the staff a new report is sealed to. */
-function activeReviewers(db: Executor) {
-  return db.selectFrom('staff').where('role', '=', 'reviewer').where('status', '=', 'active').where('public_key', 'is not', null);
-}
+/** Approved key holders: the staff a new report is sealed to. */
+const activeReviewers = keyHolders;
 
 export async function listActiveReviewers(db: Executor) {
   const rows = await activeReviewers(db).select(['id', 'public_key', 'is_custodian']).orderBy('id').execute();
