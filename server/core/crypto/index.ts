@@ -40,6 +40,7 @@ export {
   SUBKEY_CONTEXTS,
   type SecretRoots,
 } from './subkeys.js';
+export { employeeTipSecret, employeeTipTag, employeeTipKeyPair } from './employee-tips.js';
 export { normaliseWaybill, normalisePhone, blindIndex, type BlindIndexKind } from './blind-index.js';
 export { Kdf, normaliseReceipt, formatKdfCost, parseKdfCost, type ReceiptKeys, type KdfCost } from './kdf.js';
 export { wrapKey, unwrapKey } from './wrap.js';
