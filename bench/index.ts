@@ -6,6 +6,7 @@
  *   intake  sealed submissions/s over HTTP, its ratio to bare argon2id, p50/p95   (PostgreSQL)
  *   queue   queue page and case view p50/p95 with 1,000,000 reports               (PostgreSQL)
  *   rss     peak server RSS while 100 MB of attachments stream up and down        (PostgreSQL)
+ *   images  24 concurrent 80 MP photo uploads: RSS growth, receipt sign-in p95    (PostgreSQL)
  *
  * `npm run bench -- crypto rss` runs only those parts (results.json keeps the others' last figures).
  * DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) is a server where the bench
@@ -23,10 +24,11 @@ import { runCryptoBench } from './crypto.js';
 import { runIntakeBench } from './intake.js';
 import { runQueueBench } from './queue.js';
 import { runRssBench } from './rss.js';
+import { runImageBench } from './images.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS = path.join(HERE, 'results.json');
-const PARTS = ['crypto', 'intake', 'queue', 'rss'] as const;
+const PARTS = ['crypto', 'intake', 'queue', 'rss', 'images'] as const;
 type Part = (typeof PARTS)[number];
 
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -55,6 +57,7 @@ const RUNNERS: Record<Part, { needsPostgres: boolean; run(): Promise<unknown> }>
   intake: { needsPostgres: true, run: () => runIntakeBench({ databaseUrl, argon2, concurrency: [8, 32], seconds: intakeSeconds }) },
   queue: { needsPostgres: true, run: () => runQueueBench({ databaseUrl, reports, log: (line) => console.log(`    ${line}`) }) },
   rss: { needsPostgres: true, run: () => runRssBench({ databaseUrl, argon2 }) },
+  images: { needsPostgres: true, run: () => runImageBench({ databaseUrl, argon2 }) },
 };
 
 async function runPart(part: Part, pgVersion: string | null): Promise<Section> {
@@ -157,6 +160,14 @@ function summarise(sections: Record<string, Section>): Line[] {
     lines.push({ figure: 'rss: growth over cold downloading 100 MiB (4 streams)', value: rss.downloadConcurrent.coldGrowthMB, unit: 'MB' });
     lines.push({ figure: 'rss: upload throughput', value: rss.upload.mbPerSecond, unit: 'MB/s' });
     lines.push({ figure: 'rss: download throughput (one stream)', value: rss.download.mbPerSecond, unit: 'MB/s' });
+  }
+  const images = fig<Awaited<ReturnType<typeof runImageBench>>>('images');
+  if (images) {
+    lines.push({ figure: `images: ${images.uploads} concurrent 80 MP uploads accepted / refused busy (503)`, value: images.accepted, unit: `/ ${images.refusedBusy}` });
+    lines.push({ figure: 'images: server RSS growth during the burst', value: images.growthMB, unit: 'MB', target: `< ${images.targetGrowthMB} MB`, met: images.growthMB < images.targetGrowthMB });
+    lines.push({ figure: 'images: receipt sign-in p50 / p95, idle', value: images.idle.p50, unit: `ms / ${images.idle.p95} ms` });
+    lines.push({ figure: 'images: receipt sign-in p50 / p95, during the burst', value: images.burst.p50, unit: `ms / ${images.burst.p95} ms` });
+    lines.push({ figure: 'images: sign-in p95 during the burst / idle', value: images.p95Ratio, unit: '×', target: `≤ ${images.targetRatio}×`, met: images.p95Ratio <= images.targetRatio });
   }
   return lines;
 }

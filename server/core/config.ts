@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -43,7 +44,8 @@ const envSchema = z.object({
   REFERRAL_REQUIRES_APPROVAL: bool.default(false),
   MAINTENANCE_INTERVAL_SECONDS: positiveInt.default(300),
   UPLOAD_IDLE_TIMEOUT_SECONDS: positiveInt.default(60),
-  IMAGE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
+  // Half the cores by default: the other half stays free for argon2id, so sign-in is never starved.
+  IMAGE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(Math.max(1, Math.floor(availableParallelism() / 2))),
   IMAGE_QUEUE_LENGTH: z.coerce.number().int().min(0).max(1000).default(16),
 });
 

@@ -5,6 +5,7 @@
  * no attachment row is left unfinished, nor any file the failed request staged.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
 import { requirePostgres } from '../faults/support/gate.js';
 import { MultipartBody, rawRequest, type RawOutcome, type Step } from './support/raw-http.js';
 import { attachmentCounts, randomAddress, REPORT_FIELDS, startTarget, type FileRoute, type Target } from './support/target.js';
@@ -14,7 +15,8 @@ const IDLE_SECONDS = 2;
 let target: Target;
 
 beforeAll(async () => {
-  if (enabled) target = await startTarget(process.env.DATABASE_URL!, { UPLOAD_IDLE_TIMEOUT_SECONDS: String(IDLE_SECONDS) });
+  // One photo place and no queue: a place an abandoned photo failed to give back shows at once.
+  if (enabled) target = await startTarget(process.env.DATABASE_URL!, { UPLOAD_IDLE_TIMEOUT_SECONDS: String(IDLE_SECONDS), IMAGE_CONCURRENCY: '1', IMAGE_QUEUE_LENGTH: '0' });
 });
 afterAll(async () => {
   await target?.close();
@@ -167,6 +169,22 @@ describe.skipIf(!enabled)('malformed, oversized and slow bodies on the report fo
       return { steps: [full.subarray(0, 200_000), { pauseMs: IDLE_SECONDS * 1000 * 3 }, full.subarray(200_000)], declared: full.byteLength };
     });
     expect(outcome.closedByServer).toBe(true);
+  });
+
+  it('photos abandoned mid-upload give their image-queue place back', async () => {
+    const photo = await sharp({ create: { width: 600, height: 400, channels: 3, background: '#456789' } }).jpeg().toBuffer();
+    const noisy = Buffer.concat([photo.subarray(0, 2_000), Buffer.alloc(500_000, 7)]);
+    for (let i = 0; i < 3; i++) {
+      const { body, headers } = await prepare(route());
+      const before = await attachmentCounts(target);
+      const full = body.file('parcel.jpg', noisy, 'image/jpeg').closed();
+      expect((await send(route(), headers, [full.subarray(0, 300_000), 'vanish'], full.byteLength)).status).toBeNull();
+      await expectSurvivedClean(before);
+    }
+    const { body, headers } = await prepare(route());
+    const outcome = await send(route(), headers, [body.file('parcel.jpg', photo, 'image/jpeg').field('action', 'review').closed()]);
+    expect(outcome.status).toBe(200);
+    expect(outcome.text).toContain('parcel.jpg');
   });
 
   it('a cut chunked body is a 400 or a closed connection', async () => {
