@@ -160,10 +160,11 @@ export async function runRssBench(opts: RssBenchOptions): Promise<RssBenchResult
     await new Promise((r) => setTimeout(r, 3_000));
     const idleMB = rssMB(server.pid);
     const base = server.baseUrl;
-    const staff = await enrolStaff(base, link!, 'bench-rss', 'lantern pebble harbour 5521');
+    const staffBase = server.staffBaseUrl;
+    const staff = await enrolStaff(staffBase, link!, 'bench-rss', 'lantern pebble harbour 5521');
     const receipt = await submitPublicReport(base, { fields: { categories: 'other', description: '100 MB 附件内存测试', identity_choice: 'anonymous' } });
     const reporter = await followupLogin(base, receipt);
-    const reviewer = await loginStaff(base, staff);
+    const reviewer = await loginStaff(staffBase, staff);
     const [caseNumber] = await queueCases(reviewer);
 
     // Warm up the routes measured (template compilation, JIT), then let the heap settle.
@@ -177,7 +178,7 @@ export async function runRssBench(opts: RssBenchOptions): Promise<RssBenchResult
     // The warm-up transfer: one 4 MiB file up and down.
     const warmUp = await peakDuring(server.pid, async () => {
       if ((await uploadFiles(base, reporter, 1, 4 * MiB)) !== 303) throw new Error('warm-up upload failed');
-      for (const id of await fileIds()) await download(base, reviewer, fileUrl(id));
+      for (const id of await fileIds()) await download(staffBase, reviewer, fileUrl(id));
     });
     await new Promise((r) => setTimeout(r, 2_000));
     const warmBaselineMB = rssMB(server.pid);
@@ -199,12 +200,12 @@ export async function runRssBench(opts: RssBenchOptions): Promise<RssBenchResult
     await new Promise((r) => setTimeout(r, 2_000));
     const down = await peakDuring(server.pid, async () => {
       const results = [];
-      for (const id of ids) results.push(await download(base, reviewer, fileUrl(id)));
+      for (const id of ids) results.push(await download(staffBase, reviewer, fileUrl(id)));
       check(results);
     });
     // …and the four files at once (four streams in flight).
     await new Promise((r) => setTimeout(r, 2_000));
-    const together = await peakDuring(server.pid, async () => check(await Promise.all(ids.map((id) => download(base, reviewer, fileUrl(id))))));
+    const together = await peakDuring(server.pid, async () => check(await Promise.all(ids.map((id) => download(staffBase, reviewer, fileUrl(id))))));
 
     const total = FILES * FILE_BYTES;
     const phase = (p: { peakMB: number; seconds: number }): Phase => ({

@@ -10,6 +10,7 @@ import { ensureInstallation } from './core/installation/repository.js';
 import { startMaintenance } from './core/maintenance/runner.js';
 import { MAINTENANCE_TASKS } from './core/maintenance/tasks.js';
 import type { AppContext } from './core/context.js';
+import { ImageJobs } from './core/images/jobs.js';
 import { createPublicApp } from './public/app.js';
 import { createStaffApp } from './staff/app.js';
 
@@ -35,12 +36,12 @@ async function main(): Promise<void> {
   if (config.migrateOnStart) await migrateToLatest(database.db);
   await ensureInstallation(database.db, formatKdfCost(config.argon2), config.secrets.receiptPepper);
 
-  const ctx: AppContext = { config, database, logger, kdf: new Kdf(config.argon2) };
+  const ctx: AppContext = { config, database, logger, kdf: new Kdf(config.argon2), images: new ImageJobs(config.images) };
   const servers = [
     await listen(createPublicApp(ctx), config.public, 'public', logger),
     await listen(createStaffApp(ctx), config.staff, 'staff', logger),
   ];
-  const stopMaintenance = startMaintenance(database.db, MAINTENANCE_TASKS, logger);
+  const stopMaintenance = startMaintenance(database.db, MAINTENANCE_TASKS, logger, config.maintenanceIntervalMs);
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -41,6 +41,10 @@ const envSchema = z.object({
   SLA_ACK_HOURS: positiveInt.default(24),
   SLA_FEEDBACK_DAYS: positiveInt.default(30),
   REFERRAL_REQUIRES_APPROVAL: bool.default(false),
+  MAINTENANCE_INTERVAL_SECONDS: positiveInt.default(300),
+  UPLOAD_IDLE_TIMEOUT_SECONDS: positiveInt.default(60),
+  IMAGE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
+  IMAGE_QUEUE_LENGTH: z.coerce.number().int().min(0).max(1000).default(16),
 });
 
 const secretsSchema = z.object({
@@ -95,6 +99,8 @@ export type Config = {
     readonly maxConcurrent: number;
   };
   readonly migrateOnStart: boolean;
+  /** How often housekeeping runs, once per period across all instances. */
+  readonly maintenanceIntervalMs: number;
   /** Service-level timers set on every new report (DESIGN §5). */
   readonly sla: {
     /** Immediate-danger tips must be triaged within this many minutes. */
@@ -106,6 +112,10 @@ export type Config = {
   };
   /** Four-eyes: a referral to the authorities counts only once a second reviewer approves it. */
   readonly referralRequiresApproval: boolean;
+  /** A file-carrying body that sends nothing for this long is cut off. */
+  readonly uploadIdleTimeoutMs: number;
+  /** Photos re-encoded at once, and how many more may wait; past that a form with a photo answers 503. */
+  readonly images: { readonly concurrency: number; readonly queueLength: number };
   readonly secrets: ServerSecrets;
 };
 
@@ -145,12 +155,15 @@ export function loadConfig(env: Env = process.env): Config {
       maxConcurrent: e.ARGON2_MAX_CONCURRENT,
     },
     migrateOnStart: e.MIGRATE_ON_START,
+    maintenanceIntervalMs: e.MAINTENANCE_INTERVAL_SECONDS * 1000,
     sla: {
       criticalTriageMinutes: e.SLA_CRITICAL_TRIAGE_MINUTES,
       ackHours: e.SLA_ACK_HOURS,
       feedbackDays: e.SLA_FEEDBACK_DAYS,
     },
     referralRequiresApproval: e.REFERRAL_REQUIRES_APPROVAL,
+    uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_SECONDS * 1000,
+    images: { concurrency: e.IMAGE_CONCURRENCY, queueLength: e.IMAGE_QUEUE_LENGTH },
     secrets: loadSecrets(e.SECRETS_FILE ? resolve(e.SECRETS_FILE) : resolve(dataDir, 'secrets.json')),
   };
   return deepFreeze(config);

@@ -1,10 +1,9 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { DB } from '../db/schema.js';
 import type { ActorKind } from '../db/schema.js';
 import type { AuditDetails, AuditEvent } from './events.js';
 import { chainHash, GENESIS_HASH } from './chain.js';
-
-type Executor = Kysely<DB> | Transaction<DB>;
+import type { Executor } from '../db/executor.js';
 
 export type AuditEntry = {
   actorKind: ActorKind;
