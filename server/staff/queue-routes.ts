@@ -79,12 +79,13 @@ export function queueRoutes(ctx: AppContext): Router {
   return router;
 }
 
-/** The banner every key holder sees until they acknowledge each new key holder (custodians: also who waits). */
+/** The banner every key holder sees until they acknowledge each new key holder (custodians: also who waits; a newcomer: that they wait). */
 async function keyHolderNotice(ctx: AppContext, staff: StaffPrincipal) {
   if (staff.role !== 'reviewer') return null;
   const overview = await keyHolderOverview({ db: ctx.database.db }, staff.id);
+  const awaitingMe = overview.awaiting.some((a) => a.id === staff.id);
   const awaiting = staff.isCustodian ? overview.awaiting.filter((a) => a.id !== staff.id).length : 0;
-  return overview.unseen > 0 || awaiting > 0 ? { unseen: overview.unseen, awaiting } : null;
+  return overview.unseen > 0 || awaiting > 0 || awaitingMe ? { unseen: overview.unseen, awaiting, awaitingMe } : null;
 }
 
 function withParam(query: URLSearchParams, key: string, value: string): string {

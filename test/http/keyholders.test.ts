@@ -76,6 +76,8 @@ describe('key-holder approval', () => {
     expect(fingerprint).toMatch(/^\d{5}( \d{5}){5}$/);
     expect(insider.donePage).toContain('注册完成');
     expect((await insider.agent.get('/staff/account')).text).toContain(fingerprint);
+    expect((await insider.agent.get('/staff')).text).toContain('您暂时不会收到举报密钥');
+    expect((await admin.agent.get('/staff/admin/staff')).text).toContain('保管人批准前不接收密钥');
 
     // Before approval: no report, notes or identity key; no case; not offered for hand-over or sharing.
     const before = await fileReport(t, { identity: { name: '赵内鬼', consent: 'confidential' } });

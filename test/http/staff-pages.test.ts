@@ -4,6 +4,7 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createStaff, signIn, nextTotpCode, staffCookieHeader, staffSession, type TestStaff } from '../helpers/staff.js';
 import { csrfTokenFrom } from '../helpers/forms.js';
 import { createStaffAccount } from '../../server/core/accounts/service.js';
+import { createTestReviewer } from '../helpers/reports.js';
 
 let t: TestApp;
 let admin: TestStaff;
@@ -38,6 +39,9 @@ describe('staff pages', () => {
   it('are well-formed, translated and script-free in both languages', async () => {
     const link = await createStaffAccount({ db: t.ctx.database.db, kdf: t.ctx.kdf, config: t.config }, { username: 'page.check', role: 'reviewer', isCustodian: false }, { kind: 'cli' });
     if (link === 'taken') throw new Error('taken');
+    // A custodian with someone waiting for approval, so the approval form is on the page.
+    const custodianCookie = await staffSession(t, await createStaff(t, { custodian: true }));
+    await createTestReviewer(t, { approved: false });
     const pages: Array<[string, string | null]> = [
       ['/staff/login', null],
       ['/staff/recover', null],
@@ -46,6 +50,9 @@ describe('staff pages', () => {
       ['/staff/account/password', adminCookie],
       ['/staff/admin/staff', adminCookie],
       [`/staff/admin/staff/${admin.id}/deactivate`, adminCookie],
+      ['/staff/account', adminCookie],
+      ['/staff/account', custodianCookie],
+      ['/staff/keyholders', custodianCookie],
     ];
     for (const lang of ['zh-CN', 'en']) {
       for (const [path, cookie] of pages) {

@@ -177,12 +177,12 @@ export async function countActiveAdmins(db: Executor): Promise<number> {
   return Number(row.n);
 }
 
-export type StaffListRow = Pick<StaffRow, 'id' | 'username' | 'role' | 'is_custodian' | 'status' | 'created_at' | 'enrol_expires_at' | 'deactivated_at'>;
+export type StaffListRow = Pick<StaffRow, 'id' | 'username' | 'role' | 'is_custodian' | 'status' | 'created_at' | 'enrol_expires_at' | 'deactivated_at' | 'key_approved_at'>;
 
 export async function listStaff(db: Executor): Promise<StaffListRow[]> {
   return db
     .selectFrom('staff')
-    .select(['id', 'username', 'role', 'is_custodian', 'status', 'created_at', 'enrol_expires_at', 'deactivated_at'])
+    .select(['id', 'username', 'role', 'is_custodian', 'status', 'created_at', 'enrol_expires_at', 'deactivated_at', 'key_approved_at'])
     .orderBy(sql`case status when 'active' then 0 when 'pending' then 1 else 2 end`)
     .orderBy(sql`lower(username)`)
     .execute();

@@ -128,6 +128,8 @@ export type StaffSummary = {
   readonly createdAt: Date;
   readonly enrolExpiresAt: Date | null;
   readonly deactivatedAt: Date | null;
+  /** An enrolled reviewer who receives no keys until a custodian approves them. */
+  readonly awaitingKeyApproval: boolean;
 };
 
 function toSummary(r: StaffListRow): StaffSummary {
@@ -140,6 +142,7 @@ function toSummary(r: StaffListRow): StaffSummary {
     createdAt: new Date(r.created_at),
     enrolExpiresAt: r.enrol_expires_at ? new Date(r.enrol_expires_at) : null,
     deactivatedAt: r.deactivated_at ? new Date(r.deactivated_at) : null,
+    awaitingKeyApproval: r.role === 'reviewer' && r.status === 'active' && !r.key_approved_at,
   };
 }
 
