@@ -80,6 +80,15 @@ describe('employee tips are unlinkable to the account', () => {
     expect((await employee.agent.get('/employee/tips')).text).toContain(caseNumber);
   });
 
+  it('gives two tips filed at the same moment by one account distinct tags, and lists both', async () => {
+    const [a, b] = await Promise.all([fileTip(employee.agent, '同时提交的线索甲。'), fileTip(employee.agent, '同时提交的线索乙。')]);
+    const rows = await t.database.db.selectFrom('reports').select('employee_tip_tag').where('case_number', 'in', [a, b]).execute();
+    expect(rows).toHaveLength(2);
+    expect(hex(rows[0]!.employee_tip_tag!)).not.toBe(hex(rows[1]!.employee_tip_tag!));
+    const list = (await employee.agent.get('/employee/tips')).text;
+    for (const c of [a, b]) expect(list).toContain(c);
+  });
+
   it('tags tips filed before migration 1400 at the next sign-in, from a sealed list only the account opens', async () => {
     const caseNumber = await fileTip(employee.agent, '旧线索：营业部收到多件申报为“茶叶”的重件，寄件人拒绝开箱。');
     const { db } = t.database;
