@@ -25,6 +25,8 @@ export {
   trustedDeviceKey,
   rateLimitBucketKey,
   rateLimitCounterKey,
+  auditChainKey,
+  auditCheckpointKey,
   SUBKEY_CONTEXTS,
   type SecretRoots,
 } from './subkeys.js';
