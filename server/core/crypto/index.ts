@@ -31,7 +31,7 @@ export {
   type SecretRoots,
 } from './subkeys.js';
 export { normaliseWaybill, normalisePhone, blindIndex, type BlindIndexKind } from './blind-index.js';
-export { Kdf, normaliseReceipt, formatKdfCost, parseKdfCost, type ReceiptKeys, type KdfCost } from './kdf.js';
+export { Kdf, normaliseReceipt, standardPhcOrder, formatKdfCost, parseKdfCost, type ReceiptKeys, type KdfCost } from './kdf.js';
 export { wrapKey, unwrapKey } from './wrap.js';
 export { sealRecord, openRecord, sealJson, openJson, RECORD_PURPOSES, type RecordPurpose } from './records.js';
 export { sealKeyTo, openSealedKey, resealKey } from './grants.js';

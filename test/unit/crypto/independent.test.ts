@@ -291,7 +291,7 @@ describe('independent argon2id and HMAC agree with the project', () => {
 
   it('hashPassword writes a standard PHC argon2id string', async () => {
     const encoded = await kdf.hashPassword('hunter2');
-    const match = /^\$argon2id\$v=19\$m=1024,p=1,t=1\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/.exec(encoded);
+    const match = /^\$argon2id\$v=19\$m=1024,t=1,p=1\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/.exec(encoded);
     expect(match).not.toBeNull();
     const pad = (s: string): string => s + '='.repeat((4 - (s.length % 4)) % 4);
     const salt = fromBase64(pad(match![1]!));
