@@ -7,6 +7,7 @@ import { attachStagedFiles, listReportAttachments, streamAttachment, type Staged
 import { markReadByReporter, touchReporterActivity, type Executor } from '../reports/repository.js';
 import type { ReportPayload } from '../reports/model.js';
 import type { EmployeePrincipal } from './principal.js';
+import { payloadBinding } from '../reports/payload-binding.js';
 import { findTipOfEmployee, listTipsOfEmployee } from './repository.js';
 
 /** Case numbers as newCaseNumber() makes them; anything else cannot be a tip and is a 404. */
@@ -56,7 +57,7 @@ type TipRow = NonNullable<Awaited<ReturnType<typeof findTipOfEmployee>>>;
 export async function openMyTip(ctx: AppContext, employee: EmployeePrincipal, caseNumber: string) {
   const { db } = ctx.database;
   return withTipKey(db, employee, caseNumber, async (tip, key) => {
-    const payload = openJson<ReportPayload>(key, 'payload', tip.id, new Uint8Array(tip.payload_sealed));
+    const payload = openJson<ReportPayload>(key, 'payload', tip.id, new Uint8Array(tip.payload_sealed), payloadBinding({ channel: 'employee', created_at: tip.created_at }));
     const [messages, files] = await Promise.all([listMessages(db, tip.id, key), listReportAttachments(db, tip.id, key)]);
     await markReadByReporter(db, tip.id);
     return {

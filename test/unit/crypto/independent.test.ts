@@ -40,6 +40,7 @@ import {
   trustedDeviceKey,
   unwrapKey,
   utf8,
+  fromUtf8,
   wrapKey,
   type RecordPurpose,
 } from '../../../server/core/crypto/index.js';
@@ -103,10 +104,15 @@ function sealedBoxOpen(sealed: Uint8Array, publicKey: Uint8Array, privateKey: Ui
   return secretboxOpen(sealed.subarray(32), nonce, key);
 }
 
-/** Project record: version ‖ nonce(24) ‖ XChaCha20-Poly1305(ciphertext ‖ tag), AD = parcelguard/v1/purpose/context. */
-function recordOpen(key: Uint8Array, purpose: string, contextId: string, sealed: Uint8Array): Uint8Array {
-  if (sealed[0] !== 1) throw new Error('version');
-  const ad = utf8(`parcelguard/v1/${purpose}/${contextId}`);
+/**
+ * Project record: version ‖ nonce(24) ‖ XChaCha20-Poly1305(ciphertext ‖ tag), AD =
+ * parcelguard/v<version>/purpose/context, and for version 2 "\nname=value" per bound attribute in name order.
+ */
+function recordOpen(key: Uint8Array, purpose: string, contextId: string, sealed: Uint8Array, binding: Record<string, string> = {}): Uint8Array {
+  const version = sealed[0];
+  if (version !== 1 && version !== 2) throw new Error('version');
+  const bound = version === 2 ? Object.keys(binding).sort().map((n) => `\n${n}=${binding[n]}`).join('') : '';
+  const ad = utf8(`parcelguard/v${version}/${purpose}/${contextId}${bound}`);
   return xchacha20poly1305(key, sealed.subarray(1, 25), ad).decrypt(sealed.subarray(25));
 }
 
@@ -213,6 +219,16 @@ describe('independent implementation opens project data', () => {
       expect(() => recordOpen(key, purpose, 'R-2026-000043', sealed)).toThrow();
       expect(() => recordOpen(key, 'note', 'R-2026-000042', sealed)).toThrow();
     }
+  });
+
+  it('(b2) a version-2 record binds its row attributes', () => {
+    const key = newSymmetricKey();
+    const binding = { author_kind: 'reporter', author_id: '' };
+    const sealed = sealRecord(key, 'message', 'R-1/M-1', utf8('我看到了'), binding);
+    expect(sealed[0]).toBe(2);
+    expect(fromUtf8(recordOpen(key, 'message', 'R-1/M-1', sealed, { author_id: '', author_kind: 'reporter' }))).toBe('我看到了');
+    expect(() => recordOpen(key, 'message', 'R-1/M-1', sealed, { author_kind: 'staff', author_id: '' })).toThrow();
+    expect(() => recordOpen(key, 'message', 'R-1/M-1', sealed)).toThrow();
   });
 
   it('(c) a wrapped key from wrapKey', () => {
@@ -344,7 +360,7 @@ describe('docs/crypto.md test vectors', () => {
     const contextId = v.contextId!;
     const sealed = hex(v, 'sealed');
     expect(v.ad).toBe(`parcelguard/v1/${purpose}/${contextId}`);
-    expect(toHex(sealRecordWithNonce(key, purpose, contextId, hex(v, 'plaintext'), hex(v, 'nonce')))).toBe(toHex(sealed));
+    expect(toHex(sealRecordWithNonce(key, purpose, contextId, hex(v, 'plaintext'), hex(v, 'nonce'), { version: 1 }))).toBe(toHex(sealed));
     expect(toHex(openRecord(key, purpose, contextId, sealed))).toBe(v.plaintext);
     expect(toHex(recordOpen(key, purpose, contextId, sealed))).toBe(v.plaintext);
   });
