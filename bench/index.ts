@@ -145,6 +145,7 @@ function summarise(sections: Record<string, Section>): Line[] {
   }
   const rss = fig<Awaited<ReturnType<typeof runRssBench>>>('rss');
   if (rss) {
+    if (rss.idleMB !== undefined) lines.push({ figure: 'rss: idle compiled server on PostgreSQL', value: rss.idleMB, unit: 'MB', target: `< ${rss.targetIdleMB} MB`, met: rss.idleMB < rss.targetIdleMB });
     lines.push({ figure: 'rss: server baseline, cold (idle, signed in)', value: rss.baselineMB, unit: 'MB' });
     lines.push({ figure: 'rss: peak growth over cold moving one 4 MiB file', value: rss.warmUpGrowthMB, unit: 'MB' });
     lines.push({ figure: 'rss: server baseline, warm (after that 4 MiB file)', value: rss.warmBaselineMB, unit: 'MB' });

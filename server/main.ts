@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     await listen(createPublicApp(ctx), config.public, 'public', logger),
     await listen(createStaffApp(ctx), config.staff, 'staff', logger),
   ];
-  const stopMaintenance = startMaintenance(database.db, MAINTENANCE_TASKS, logger);
+  const stopMaintenance = startMaintenance(database.db, MAINTENANCE_TASKS, logger, config.maintenanceIntervalMs);
   const checkpoints = startAuditCheckpoints(database.db, {
     dir: checkpointDir(config.dataDir),
     instanceId: config.instanceId,

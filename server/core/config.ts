@@ -44,6 +44,7 @@ const envSchema = z.object({
   REFERRAL_REQUIRES_APPROVAL: bool.default(false),
   INSTANCE_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, dash and underscore, at most 64').optional(),
   AUDIT_CHECKPOINT_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
+  MAINTENANCE_INTERVAL_SECONDS: positiveInt.default(300),
 });
 
 const secretsSchema = z.object({
@@ -98,6 +99,8 @@ export type Config = {
     readonly maxConcurrent: number;
   };
   readonly migrateOnStart: boolean;
+  /** How often housekeeping runs, once per period across all instances. */
+  readonly maintenanceIntervalMs: number;
   /** Service-level timers set on every new report (DESIGN §5). */
   readonly sla: {
     /** Immediate-danger tips must be triaged within this many minutes. */
@@ -152,6 +155,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxConcurrent: e.ARGON2_MAX_CONCURRENT,
     },
     migrateOnStart: e.MIGRATE_ON_START,
+    maintenanceIntervalMs: e.MAINTENANCE_INTERVAL_SECONDS * 1000,
     sla: {
       criticalTriageMinutes: e.SLA_CRITICAL_TRIAGE_MINUTES,
       ackHours: e.SLA_ACK_HOURS,

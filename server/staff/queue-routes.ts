@@ -3,7 +3,8 @@ import type { AppContext } from '../core/context.js';
 import { requireStaff } from './guard.js';
 import { CATEGORY_GROUPS } from '../core/intake/taxonomy.js';
 import { PROVINCE_CODES } from '../core/reports/model.js';
-import { queueQuerySchema, QUEUE_SORTS, QUEUE_STATUSES, SEVERITIES, CHANNELS, DUE_FILTERS } from '../core/queue/schema.js';
+import { queueQuerySchema, QUEUE_SORTS, QUEUE_STATUSES, DUE_FILTERS } from '../core/queue/schema.js';
+import { REPORT_CHANNELS, SEVERITIES } from '../core/reports/lifecycle.js';
 import { loadQueue } from '../core/queue/service.js';
 import { needsLegalAckCheck, slaPolicy } from '../core/queue/sla.js';
 import { readSettings } from '../core/settings/service.js';
@@ -14,7 +15,7 @@ const filterOptions = {
   statuses: QUEUE_STATUSES,
   sorts: QUEUE_SORTS,
   severities: SEVERITIES,
-  channels: CHANNELS,
+  channels: REPORT_CHANNELS,
   dueFilters: DUE_FILTERS,
   categoryGroups: CATEGORY_GROUPS,
   provinces: PROVINCE_CODES,

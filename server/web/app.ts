@@ -1,5 +1,3 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import express, { Router, type Express } from 'express';
 import cookieParser from 'cookie-parser';
 import type { AppContext } from '../core/context.js';
@@ -11,8 +9,9 @@ import { languageSwitch, localeMiddleware } from './locale.js';
 import { requestLogger } from './request-logger.js';
 import { errorHandler, notFound } from './errors.js';
 import { setupViews } from './views.js';
+import { projectPath } from '../core/paths.js';
 
-const STATIC_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../public');
+const STATIC_DIR = projectPath('public');
 
 /** What distinguishes the two apps; everything else about them is built here, once. */
 export type Audience = {

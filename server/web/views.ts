@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { engine } from 'express-handlebars';
 import type { Express } from 'express';
 import { helpers } from './helpers/index.js';
+import { projectPath } from '../core/paths.js';
 
-export const VIEWS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../views');
+export const VIEWS_DIR = projectPath('views');
 const SHARED_DIR = path.join(VIEWS_DIR, 'shared');
 
 /**

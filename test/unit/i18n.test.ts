@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { LOCALES, loadCatalogue, negotiateLocale, t, hasKey } from '../../server/core/i18n/index.js';
 import { VIEWS_DIR } from '../../server/web/views.js';
 import { CATEGORY_CODES, CATEGORY_GROUPS } from '../../server/core/intake/taxonomy.js';
+import { REPORT_CHANNELS, REPORT_OUTCOMES, REPORT_STATUSES, SEVERITIES } from '../../server/core/reports/lifecycle.js';
+import { QUEUE_STATUSES } from '../../server/core/queue/schema.js';
 
 function walk(dir: string, ext: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -45,6 +47,17 @@ describe('translation catalogues', () => {
     }
     for (const g of CATEGORY_GROUPS) if (!hasKey(`taxonomy.groups.${g.group}`)) missing.push(g.group);
     expect(missing).toEqual([]);
+  });
+
+  it('name every status, outcome, severity and channel of the report lifecycle', () => {
+    const keys = [
+      ...REPORT_STATUSES.map((s) => `review.status.${s}`),
+      ...QUEUE_STATUSES.map((s) => `review.statusFilter.${s}`),
+      ...REPORT_OUTCOMES.map((o) => `review.outcome.${o}`),
+      ...SEVERITIES.map((s) => `review.severity.${s}`),
+      ...REPORT_CHANNELS.map((c) => `review.channel.${c}`),
+    ];
+    expect(keys.filter((k) => !hasKey(k))).toEqual([]);
   });
 });
 

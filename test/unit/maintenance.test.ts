@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../helpers/db.js';
-import { runMaintenanceRound } from '../../server/core/maintenance/runner.js';
+import { claimScheduledRun, runMaintenanceRound } from '../../server/core/maintenance/runner.js';
 import { MAINTENANCE_TASKS } from '../../server/core/maintenance/tasks.js';
 import { createLogger } from '../../server/core/logger.js';
 import { createSession } from '../../server/core/sessions/store.js';
@@ -36,7 +36,39 @@ describe('maintenance', () => {
       { name: 'broken', run: async (trx: typeof db) => { await sql`select * from no_such_table`.execute(trx); } },
       { name: 'fine', run: async () => { secondRan = true; } },
     ];
-    expect(await runMaintenanceRound(db, tasks, createLogger('silent'))).toBe(true);
+    expect(await runMaintenanceRound(db, tasks, createLogger('silent'), new Date(), { job: 'failing-round' })).toBe(true);
     expect(secondRan).toBe(true);
+  });
+
+  it('runs a job once per period, however many instances ask, and again in the next period', async () => {
+    const { db } = database;
+    const runs: string[] = [];
+    const tasks = [{ name: 'count', run: async () => void runs.push('ran') }];
+    const t0 = new Date('2030-01-01T00:00:00Z');
+    const at = (ms: number) => new Date(t0.getTime() + ms);
+    const round = (now: Date, instance: string) =>
+      runMaintenanceRound(db, tasks, createLogger('silent'), now, { job: 'once-per-period', intervalMs: 60_000, instance });
+
+    // Two instances asking at the same moment (concurrently on PostgreSQL's pool): one runs.
+    const first = await Promise.all([round(t0, 'a'), round(t0, 'b')]);
+    expect(first.filter(Boolean)).toHaveLength(1);
+    // Later in the same period: nobody runs it again.
+    expect(await round(at(30_000), 'b')).toBe(false);
+    // The next period: the other instance may take it.
+    expect(await round(at(60_000), 'b')).toBe(true);
+    expect(runs).toHaveLength(2);
+    const row = await db.selectFrom('scheduled_jobs').selectAll().where('name', '=', 'once-per-period').executeTakeFirstOrThrow();
+    expect(row.runs).toBe(2);
+    expect(row.last_instance).toBe('b');
+    expect(new Date(row.next_run_at).getTime()).toBe(at(120_000).getTime());
+  });
+
+  it('claims a period only when due, atomically', async () => {
+    const { db } = database;
+    const now = new Date('2031-05-05T00:00:00Z');
+    const claims = await Promise.all(Array.from({ length: 5 }, (_, i) => claimScheduledRun(db, 'claim-race', now, 1_000, `i${i}`)));
+    expect(claims.filter((c) => c !== null)).toHaveLength(1);
+    expect(await claimScheduledRun(db, 'claim-race', new Date(now.getTime() + 999), 1_000)).toBeNull();
+    expect(await claimScheduledRun(db, 'claim-race', new Date(now.getTime() + 1_000), 1_000)).toEqual(new Date(now.getTime() + 1_000));
   });
 });

@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { queuePage, statusCounts, countOpenAssigned, compactQueueCounts, rebuildQueueCounts, type QueueFilter, type QueueSortKey } from '../../server/core/queue/repository.js';
 import { decodeCursor, encodeCursor, loadQueue } from '../../server/core/queue/service.js';
 import { queueQuerySchema } from '../../server/core/queue/schema.js';
-import type { ReportStatus, Severity } from '../../server/core/db/schema.js';
+import type { ReportStatus, Severity } from '../../server/core/reports/lifecycle.js';
 
 // The queue reads plaintext metadata only, so these tests build rows directly: the sealed
 // columns hold dummy bytes that nothing here ever opens.

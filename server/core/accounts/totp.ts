@@ -1,5 +1,4 @@
 import { Secret, TOTP } from 'otpauth';
-import QRCode from 'qrcode';
 
 /**
  * Time-based one-time codes (RFC 6238: SHA-1, 6 digits, 30-second steps — what every
@@ -72,6 +71,8 @@ export function totpStep(when: Date): number {
  * presentation attributes. It is labelled for screen readers, which are pointed to the text secret.
  */
 export async function totpQrSvg(uri: string, label: string): Promise<string> {
+  // Loaded on first use: only enrolment pages draw a QR code.
+  const { default: QRCode } = await import('qrcode');
   const svg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
   const escaped = label.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
   return svg

@@ -1,11 +1,10 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { DB } from '../db/schema.js';
 import type { ActorKind } from '../db/schema.js';
 import type { AuditDetails, AuditEvent } from './events.js';
 import { CHAIN_VERSION, GENESIS_HASH, rowHash } from './chain.js';
 import { auditKeysOf } from './keys.js';
-
-type Executor = Kysely<DB> | Transaction<DB>;
+import type { Executor } from '../db/executor.js';
 
 export type AuditEntry = {
   actorKind: ActorKind;

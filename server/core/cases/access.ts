@@ -6,7 +6,8 @@ import { appendAudit } from '../audit/repository.js';
 import type { AuditEvent } from '../audit/events.js';
 import { openReportKey, type KeyPrincipal } from '../reports/keys.js';
 import type { StaffPrincipal } from '../accounts/auth.js';
-import { findCaseByNumber, type CaseRow, type Executor } from './repository.js';
+import { findCaseByNumber, type CaseRow } from './repository.js';
+import type { Executor } from '../db/executor.js';
 
 /**
  * The one way into a case. A case exists for a staff member only if they hold a grant of its

@@ -1,9 +1,8 @@
-import { sql, type Kysely, type SqlBool, type Transaction, type Updateable } from 'kysely';
-import type { DB, KeyKind, ReportsTable } from '../db/schema.js';
+import { sql, type SqlBool, type Updateable } from 'kysely';
+import type { KeyKind, ReportsTable } from '../db/schema.js';
+import type { Executor } from '../db/executor.js';
 
 /** Case-work queries: the case page, triage updates, grants held by staff, links and notes. */
-export type Executor = Kysely<DB> | Transaction<DB>;
-
 const bytes = (value: Uint8Array): Uint8Array => new Uint8Array(value);
 
 const CASE_COLUMNS = [

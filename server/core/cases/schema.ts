@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OUTCOMES } from './transitions.js';
+import { REPORT_OUTCOMES, REPORT_STATUSES, SEVERITIES } from '../reports/lifecycle.js';
 
 /** One schema per case-page form. Messages are i18n keys (see form-errors.ts). */
 
@@ -15,12 +15,12 @@ const uuid = (key: string) => z.preprocess(trimmed, z.string().regex(UUID, key))
 const caseNumber = z.preprocess(trimmed, z.string().min(1, 'cases.errors.required').max(40, 'cases.errors.noAccessibleCase').regex(/^[A-Za-z0-9-]+$/, 'cases.errors.noAccessibleCase').transform((s) => s.toUpperCase()));
 
 export const statusSchema = z.object({
-  to: z.preprocess(single, z.enum(['new', 'acknowledged', 'in_review', 'awaiting_reporter', 'referred', 'closed'], 'cases.errors.transition')),
-  outcome: z.preprocess((v) => (trimmed(v) === '' ? undefined : single(v)), z.enum(OUTCOMES, 'cases.errors.outcome').optional()),
+  to: z.preprocess(single, z.enum(REPORT_STATUSES, 'cases.errors.transition')),
+  outcome: z.preprocess((v) => (trimmed(v) === '' ? undefined : single(v)), z.enum(REPORT_OUTCOMES, 'cases.errors.outcome').optional()),
 });
 
 export const severitySchema = z.object({
-  severity: z.preprocess(single, z.enum(['critical', 'high', 'normal', 'low'], 'cases.errors.severity')),
+  severity: z.preprocess(single, z.enum(SEVERITIES, 'cases.errors.severity')),
 });
 
 export const MAX_LABELS = 10;

@@ -11,12 +11,13 @@ import { slaBadge, type SlaBadge } from '../queue/sla.js';
 import { listCaseIdentityRequests } from '../custody/service.js';
 import { listCaseReferrals } from '../referral/service.js';
 import { openCase, type OpenCase } from './access.js';
-import { holdsGrant, listCaseHolders, type Executor, listLinks, listNoteRows, listTimelineRows, markReadByStaff, usernamesOf, viewSummary, type CaseRow } from './repository.js';
+import { holdsGrant, listCaseHolders, listLinks, listNoteRows, listTimelineRows, markReadByStaff, usernamesOf, viewSummary, type CaseRow } from './repository.js';
 
 const TIMELINE_LIMIT = 200;
 import { noteBinding } from './note-binding.js';
 import { payloadBinding } from '../reports/payload-binding.js';
 import { allowedTransitions } from './transitions.js';
+import type { Executor } from '../db/executor.js';
 
 /** Images the case page shows inline (through the authenticated file route); everything else downloads. */
 export const INLINE_IMAGE_TYPES: readonly string[] = ['image/jpeg', 'image/png', 'image/webp'];

@@ -1,4 +1,4 @@
-import type { ReportOutcome, ReportStatus } from '../db/schema.js';
+import type { ReportStatus } from '../reports/lifecycle.js';
 
 /**
  * The case lifecycle of DESIGN §5:
@@ -23,15 +23,6 @@ export const TRANSITIONS: Readonly<Record<ReportStatus, readonly ReportStatus[]>
 
 /** Targets that need their own form (a question, a referral record) rather than the status form. */
 export const DEDICATED_TARGETS: readonly ReportStatus[] = ['awaiting_reporter', 'referred'];
-
-export const OUTCOMES = [
-  'referred_to_authority',
-  'handled_internally',
-  'unfounded',
-  'duplicate',
-  'insufficient_information',
-  'withdrawn',
-] as const satisfies readonly ReportOutcome[];
 
 export function canTransition(from: ReportStatus, to: ReportStatus): boolean {
   return TRANSITIONS[from].includes(to);

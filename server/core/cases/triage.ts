@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction, Updateable } from 'kysely';
 import type { AppContext } from '../context.js';
-import type { DB, ReportOutcome, ReportStatus, ReportsTable, Severity } from '../db/schema.js';
+import type { DB, ReportsTable } from '../db/schema.js';
+import type { ReportOutcome, ReportStatus, Severity } from '../reports/lifecycle.js';
 import { sealRecord, utf8 } from '../crypto/index.js';
 import { appendMessage, sealRewardNote } from '../reports/messages.js';
 import { openReportKey } from '../reports/keys.js';

@@ -1,3 +1,5 @@
+import { base32crockford } from '@scure/base';
+
 /**
  * Byte/string conversions used across the app. They use Node's Buffer
  * (no libsodium), so they work before cryptoReady() and in any module.
@@ -55,4 +57,39 @@ export function utf8(text: string): Uint8Array {
 /** Strict UTF-8 decoding: throws TypeError on malformed input instead of inserting U+FFFD. */
 export function fromUtf8(bytes: Uint8Array): string {
   return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+}
+
+/**
+ * Crockford base32 (digits and upper-case letters without I, L, O and U), most significant bit
+ * first, the last character padded with zero bits. Used wherever a person reads, writes or types a
+ * value: recovery keys, case numbers, invite codes.
+ */
+export function toCrockford(bytes: Uint8Array): string {
+  return base32crockford.encode(bytes);
+}
+
+/**
+ * What a person typed → canonical Crockford text: NFKC (full-width forms), upper case, spaces and
+ * dashes removed, and Crockford's look-alikes read as digits (I and L as 1, O as 0).
+ */
+export function normaliseCrockford(typed: string): string {
+  return typed.normalize('NFKC').toUpperCase().replace(/[\s-]+/g, '').replace(/[IL]/g, '1').replace(/O/g, '0');
+}
+
+/**
+ * Inverse of toCrockford on canonical text; null on a foreign character or non-zero padding bits,
+ * so a mistyped value is refused rather than read as a different one.
+ */
+export function fromCrockford(text: string): Uint8Array | null {
+  try {
+    return base32crockford.decode(text);
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `text` is canonical Crockford characters (any length, so not necessarily whole bytes). */
+export function isCrockford(text: string): boolean {
+  // Zero characters up to a multiple of 8 (40 bits) leave no padding bits to check.
+  return text === normaliseCrockford(text) && fromCrockford(text + '0'.repeat((8 - (text.length % 8)) % 8)) !== null;
 }

@@ -5,7 +5,19 @@
 export { CRYPTO_PARAMS, type Argon2Params } from './params.js';
 export { cryptoReady } from './sodium.js';
 export { CryptoError } from './errors.js';
-export { toBase64, fromBase64, toBase64Url, toHex, fromHex, utf8, fromUtf8 } from './encoding.js';
+export {
+  toBase64,
+  fromBase64,
+  toBase64Url,
+  toHex,
+  fromHex,
+  utf8,
+  fromUtf8,
+  toCrockford,
+  fromCrockford,
+  normaliseCrockford,
+  isCrockford,
+} from './encoding.js';
 export {
   randomBytes,
   newSymmetricKey,

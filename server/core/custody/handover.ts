@@ -23,8 +23,8 @@ import {
   insertEmployeeGrant,
   listOtherCustodians,
   reportsToHandOver,
-  type Executor,
 } from './repository.js';
+import type { Executor } from '../db/executor.js';
 
 /** Reports handed over per request; the page offers to continue while any remain. */
 export const HANDOVER_BATCH = 500;

@@ -1,9 +1,7 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { DB } from '../db/schema.js';
+import { sql } from 'kysely';
+import type { Executor } from '../db/executor.js';
 
 /** Identity-access requests. Reasons are sealed under KN (purpose 'request'); nothing here is plaintext text. */
-export type Executor = Kysely<DB> | Transaction<DB>;
-
 const bytes = (value: Uint8Array | null): Uint8Array | null => (value ? new Uint8Array(value) : null);
 
 export async function insertIdentityRequest(trx: Executor, row: { id: string; reportId: string; requesterId: string; reasonSealed: Uint8Array }): Promise<void> {

@@ -19,9 +19,9 @@ import {
   listPendingForCustodian,
   listRequestsForReport,
   recordDecision,
-  type Executor,
   type RequestRow,
 } from './repository.js';
+import type { Executor } from '../db/executor.js';
 
 /**
  * Identity custodianship (DESIGN §4). A reporter's identity is sealed under KI, which intake grants

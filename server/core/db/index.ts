@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { PGlite } from '@electric-sql/pglite';
 import type { DB } from './schema.js';
 import type { Config } from '../config.js';
 
@@ -57,6 +56,8 @@ export function openPostgres(url: string, poolSize = 10): Database {
 
 /** dataDir undefined = in memory (tests). PGlite is single-connection: keep one per process. */
 export async function openPglite(dataDir?: string): Promise<Database> {
+  // Loaded here, not at the top: a server on PostgreSQL never pays for the embedded database.
+  const { PGlite } = await import('@electric-sql/pglite');
   const pglite = await PGlite.create({
     ...(dataDir ? { dataDir } : {}),
     parsers: {

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { ReportChannel, ReportOutcome, ReportStatus, Severity } from '../reports/lifecycle.js';
 
 /**
  * Hand-kept table types. Each interface mirrors one table created in migrations/.
@@ -101,21 +102,12 @@ export interface AuditLogTable {
   chain_version: number;
 }
 
-export type ReportStatus = 'new' | 'acknowledged' | 'in_review' | 'awaiting_reporter' | 'referred' | 'closed';
-export type ReportOutcome =
-  | 'referred_to_authority'
-  | 'handled_internally'
-  | 'unfounded'
-  | 'duplicate'
-  | 'insufficient_information'
-  | 'withdrawn';
-export type Severity = 'critical' | 'high' | 'normal' | 'low';
 export type ConsentLevel = 'none' | 'confidential' | 'share_with_authorities';
 
 export interface ReportsTable {
   id: string;
   case_number: string;
-  channel: 'public' | 'employee';
+  channel: ReportChannel;
   status: ColumnType<ReportStatus, ReportStatus | undefined, ReportStatus>;
   outcome: ReportOutcome | null;
   severity: ColumnType<Severity, Severity | undefined, Severity>;
@@ -332,7 +324,17 @@ export interface StaffQueueCountDeltasTable {
   delta: number;
 }
 
+/** When each scheduled job is next due; see server/core/maintenance/runner.ts. */
+export interface ScheduledJobsTable {
+  name: string;
+  next_run_at: Timestamp;
+  last_run_at: NullableTimestamp;
+  last_instance: string | null;
+  runs: Generated<number>;
+}
+
 export interface DB {
+  scheduled_jobs: ScheduledJobsTable;
   installation: InstallationTable;
   settings: SettingsTable;
   sessions: SessionsTable;

@@ -4,11 +4,12 @@ import { openJson } from '../crypto/index.js';
 import { openReportKey, type KeyPrincipal } from '../reports/keys.js';
 import { appendMessage, listMessages } from '../reports/messages.js';
 import { attachStagedFiles, listReportAttachments, streamAttachment, type StagedFile } from '../reports/attachments.js';
-import { markReadByReporter, touchReporterActivity, type Executor } from '../reports/repository.js';
+import { markReadByReporter, touchReporterActivity } from '../reports/repository.js';
 import type { ReportPayload } from '../reports/model.js';
 import type { EmployeePrincipal } from './principal.js';
 import { payloadBinding } from '../reports/payload-binding.js';
 import { findTipOfEmployee, listTipsOfEmployee } from './repository.js';
+import type { Executor } from '../db/executor.js';
 
 /** Case numbers as newCaseNumber() makes them; anything else cannot be a tip and is a 404. */
 export const CASE_NUMBER = /^PG-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/;

@@ -1,7 +1,6 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { DB } from '../db/schema.js';
-
-type Executor = Kysely<DB> | Transaction<DB>;
+import type { Executor } from '../db/executor.js';
 
 /** Locks the installation row so two operators running escrow:init at once cannot both succeed. */
 export async function lockEscrowPublicKey(trx: Transaction<DB>): Promise<Uint8Array | null> {

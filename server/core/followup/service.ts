@@ -5,7 +5,8 @@
  * cannot act for them.
  */
 import type { AppContext } from '../context.js';
-import type { ConsentLevel, ReportStatus, ReportOutcome as CaseOutcome } from '../db/schema.js';
+import type { ConsentLevel } from '../db/schema.js';
+import type { ReportStatus, ReportOutcome as CaseOutcome } from '../reports/lifecycle.js';
 import { appendAudit } from '../audit/repository.js';
 import { CryptoError, normaliseReceipt, openJson, sealJson, unwrapKey } from '../crypto/index.js';
 import { limitsOf, takeRateLimit, takeSharedBudget, type RateLimitRule, type SharedBudget } from '../rate-limit.js';

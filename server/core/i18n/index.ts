@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectPath } from '../paths.js';
 
 /**
  * Translations live in per-locale folders with one JSON file per area
@@ -12,7 +12,7 @@ export const LOCALES = ['zh-CN', 'en'] as const;
 export type Locale = (typeof LOCALES)[number];
 export const DEFAULT_LOCALE: Locale = 'zh-CN';
 
-export const LOCALES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'locales');
+export const LOCALES_DIR = projectPath('server', 'core', 'i18n', 'locales');
 
 type Catalogue = ReadonlyMap<string, string>;
 

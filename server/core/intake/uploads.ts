@@ -4,7 +4,6 @@
  * and count limits and remembers, per file name, why a file was refused, for the re-rendered form.
  */
 import { newSymmetricKey, toBase64Url } from '../crypto/index.js';
-import type { Executor } from '../reports/repository.js';
 import {
   ATTACHMENT_LIMITS,
   discardStagedFiles,
@@ -15,6 +14,7 @@ import {
 } from '../reports/attachments.js';
 import type { Readable } from 'node:stream';
 import type { FieldMap } from '../fields.js';
+import type { Executor } from '../db/executor.js';
 
 export type UploadProblem = UploadRejection | 'too_many_files' | 'total_too_large' | 'upload_limit';
 export type RefusedFile = { name: string; problem: UploadProblem };

@@ -1,7 +1,5 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { DB } from '../db/schema.js';
-
-type Executor = Kysely<DB> | Transaction<DB>;
+import { sql } from 'kysely';
+import type { Executor } from '../db/executor.js';
 
 export async function insertOrganisation(db: Executor, name: string) {
   return db.insertInto('organisations').values({ name }).returning(['id', 'name', 'created_at']).executeTakeFirstOrThrow();

@@ -1,12 +1,12 @@
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
-import type { DB, ReportStatus, Severity } from '../db/schema.js';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import type { DB } from '../db/schema.js';
+import type { ReportChannel, ReportStatus, Severity } from '../reports/lifecycle.js';
+import type { Executor } from '../db/executor.js';
 
 /**
  * Queue queries. Only plaintext metadata columns are read: nothing here selects a sealed column,
  * so drawing the queue never needs (or touches) a key.
  */
-export type Executor = Kysely<DB> | Transaction<DB>;
-
 export type QueueSortKey = 'newest' | 'oldest' | 'due' | 'severity';
 
 export type QueueFilter = {
@@ -15,7 +15,7 @@ export type QueueFilter = {
   /** Any of these categories (array overlap); empty = any. */
   categories: readonly string[];
   severity?: Severity;
-  channel?: 'public' | 'employee';
+  channel?: ReportChannel;
   province?: string;
   /** 'others' = assigned to someone other than the viewer; a uuid = that reviewer. */
   assignee?: 'me' | 'unassigned' | 'others' | string;

@@ -1,15 +1,15 @@
 import { z } from 'zod';
 import { CATEGORY_CODES } from '../intake/taxonomy.js';
+import { REPORT_CHANNELS, REPORT_STATUSES, SEVERITIES } from '../reports/lifecycle.js';
 
 /**
  * The queue's filter form (GET /staff). Every field is optional; an empty value means "any".
  * Values are plaintext triage metadata only, so they may appear in the query string.
  */
 
-export const QUEUE_STATUSES = ['open', 'all', 'new', 'acknowledged', 'in_review', 'awaiting_reporter', 'referred', 'closed'] as const;
+/** The status filter: two groupings, then every status of the lifecycle. */
+export const QUEUE_STATUSES = ['open', 'all', ...REPORT_STATUSES] as const;
 export const QUEUE_SORTS = ['newest', 'oldest', 'due', 'severity'] as const;
-export const SEVERITIES = ['critical', 'high', 'normal', 'low'] as const;
-export const CHANNELS = ['public', 'employee'] as const;
 export const DUE_FILTERS = ['overdue', 'due_soon'] as const;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -37,7 +37,7 @@ export const queueQuerySchema = z
       z.array(z.enum(CATEGORY_CODES as unknown as [string, ...string[]])).max(CATEGORY_CODES.length),
     ),
     severity: optionalEnum(SEVERITIES),
-    channel: optionalEnum(CHANNELS),
+    channel: optionalEnum(REPORT_CHANNELS),
     province: z.preprocess((v) => emptyToUndefined(single(v)), z.string().regex(/^[A-Z]{2}$/, 'review.errors.province').optional()),
     assignee: z.preprocess(
       (v) => emptyToUndefined(single(v)),

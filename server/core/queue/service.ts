@@ -1,11 +1,10 @@
 import type { Db } from '../db/index.js';
-import type { ReportStatus } from '../db/schema.js';
+import { OPEN_STATUSES, REPORT_STATUSES, type ReportStatus } from '../reports/lifecycle.js';
 import { countOpenAssigned, listReviewers, queuePage, statusCounts, type QueueFilter, type QueuePosition, type QueueRow, type QueueSortKey } from './repository.js';
 import { slaBadge, type SlaBadge } from './sla.js';
 import type { QueueQuery } from './schema.js';
 
 export const QUEUE_PAGE_SIZE = 50;
-export const STATUS_ORDER: readonly ReportStatus[] = ['new', 'acknowledged', 'in_review', 'awaiting_reporter', 'referred', 'closed'];
 
 export type QueueViewer = { readonly id: string; readonly role: 'admin' | 'reviewer' };
 
@@ -91,8 +90,8 @@ export async function loadQueue(db: Db, viewer: QueueViewer, q: QueueQuery, opts
   return {
     items: page.map((row) => ({ row, badge: slaBadge(badgeFacts(row), now) })),
     nextCursor: rows.length > QUEUE_PAGE_SIZE && last ? encodeCursor(q.sort, last) : null,
-    counts: STATUS_ORDER.map((status) => ({ status, n: counts[status] ?? 0 })),
-    totalOpen: STATUS_ORDER.filter((s) => s !== 'closed').reduce((sum, s) => sum + (counts[s] ?? 0), 0),
+    counts: REPORT_STATUSES.map((status) => ({ status, n: counts[status] ?? 0 })),
+    totalOpen: OPEN_STATUSES.reduce((sum, s) => sum + (counts[s] ?? 0), 0),
     myOpen,
     reviewers: reviewers.map((r) => ({ id: r.id, username: r.username })),
   };

@@ -1,5 +1,5 @@
 import type { Settings } from '../settings/definitions.js';
-import type { ReportStatus, Severity } from '../db/schema.js';
+import type { ReportStatus, Severity } from '../reports/lifecycle.js';
 
 /**
  * Service-level timers (DESIGN §5). Configured ones: a critical tip is triaged within minutes,

@@ -1,9 +1,7 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { DB, ReferralChannel } from '../db/schema.js';
+import type { ReferralChannel } from '../db/schema.js';
+import type { Executor } from '../db/executor.js';
 
 /** Referrals to the authorities and their follow-up updates. Details are sealed under KN (purpose 'referral'). */
-export type Executor = Kysely<DB> | Transaction<DB>;
-
 const bytes = (value: Uint8Array): Uint8Array => new Uint8Array(value);
 
 export async function insertReferral(

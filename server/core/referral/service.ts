@@ -13,9 +13,10 @@ import { hasIdentityAccessRecord, updateCase } from '../cases/repository.js';
 import { moveStatus } from '../cases/triage.js';
 import { appendMessage } from '../reports/messages.js';
 import { findIdentitySealed } from '../custody/repository.js';
-import { findReferral, insertReferral, insertReferralUpdate, listReferralRows, listUpdateRows, markReferralApproved, type Executor, type ReferralRow } from './repository.js';
+import { findReferral, insertReferral, insertReferralUpdate, listReferralRows, listUpdateRows, markReferralApproved, type ReferralRow } from './repository.js';
 import type { ReferralForm } from './schema.js';
 import { readSettings } from '../settings/service.js';
+import type { Executor } from '../db/executor.js';
 
 /**
  * Referral to the authorities as a record (DESIGN §6). Channel, time, status and whether identity

@@ -36,8 +36,8 @@ import {
   insertChunk,
   insertStagedAttachment,
   listReportAttachmentRows,
-  type Executor,
 } from './repository.js';
+import type { Executor } from '../db/executor.js';
 
 /** Upload limits, in one place (the form states them; the parser enforces them). */
 export const ATTACHMENT_LIMITS = Object.freeze({

@@ -12,7 +12,8 @@
 import type { Insertable } from 'kysely';
 import type { KeyKind, ReportKeyGrantsTable } from '../db/schema.js';
 import { CryptoError, newSymmetricKey, openSealedKey, sealKeyTo } from '../crypto/index.js';
-import { findGrant, insertGrants, listActiveReviewers, readEscrowPublicKey, upsertGrant, type Executor } from './repository.js';
+import { findGrant, insertGrants, listActiveReviewers, readEscrowPublicKey, upsertGrant } from './repository.js';
+import type { Executor } from '../db/executor.js';
 
 export type ReportKeys = {
   /** K */

@@ -8,7 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { openRecord, sealRecord, utf8, fromUtf8, type RecordBinding } from '../crypto/index.js';
 import type { SystemMessageCode } from './model.js';
-import { insertMessage, listMessageRows, type Executor } from './repository.js';
+import { insertMessage, listMessageRows } from './repository.js';
+import type { Executor } from '../db/executor.js';
 
 export type MessageAuthorKind = 'reporter' | 'staff' | 'system';
 

@@ -1,12 +1,11 @@
-import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
-import type { DB, KeyKind, ReportKeyGrantsTable, ReportsTable, ConsentLevel } from '../db/schema.js';
+import { sql, type Insertable } from 'kysely';
+import type { KeyKind, ReportKeyGrantsTable, ReportsTable, ConsentLevel } from '../db/schema.js';
+import type { Executor } from '../db/executor.js';
 
 /**
  * Every query of the shared report core. Functions take a Kysely instance or a transaction; the
  * caller decides what runs in one transaction (a submission is a single one).
  */
-export type Executor = Kysely<DB> | Transaction<DB>;
-
 const bytes = (value: Uint8Array): Uint8Array => new Uint8Array(value);
 
 // ---------------------------------------------------------------- reports

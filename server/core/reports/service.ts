@@ -6,13 +6,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { AppContext } from '../context.js';
-import type { DB, Severity } from '../db/schema.js';
+import type { DB } from '../db/schema.js';
+import type { Severity } from './lifecycle.js';
 import { appendAudit } from '../audit/repository.js';
 import {
   blindIndex,
   generateBoxKeyPair,
   generateReceipt,
   randomBytes,
+  toCrockford,
   sealJson,
   wrapKey,
   type BoxKeyPair,
@@ -22,10 +24,11 @@ import { PAYLOAD_VERSION, type IdentityRecord, type ParcelDetails, type Province
 import { grantReportKeys, newReportKeys } from './keys.js';
 import { appendMessage } from './messages.js';
 import { attachStagedFiles, type StagedFile } from './attachments.js';
-import { findReportsByDigests, hasActiveReviewer, insertBlindIndexes, insertReport, linkReports, lockDigests, type Executor } from './repository.js';
+import { findReportsByDigests, hasActiveReviewer, insertBlindIndexes, insertReport, linkReports, lockDigests } from './repository.js';
 import { slaPolicy, type SlaPolicy } from '../queue/sla.js';
 import { payloadBinding } from './payload-binding.js';
 import { readSettings } from '../settings/service.js';
+import type { Executor } from '../db/executor.js';
 
 export type ReporterKind =
   /** Public channel: a receipt is generated and the reporter's key pair is wrapped with its KEK. */
@@ -201,15 +204,12 @@ async function indexAndLink(ctx: AppContext, trx: Executor, reportId: string, pa
   for (const match of ordered) await linkReports(trx, reportId, match.report_id, match.kind);
 }
 
-const CASE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'; // Crockford base32: no I, L, O, U to misread
-
 /**
  * A case number such as `PG-7K3M-9QXD`: 40 random bits rather than a counter, so case numbers
- * reveal neither how many reports exist nor the order they came in.
+ * reveal neither how many reports exist nor the order they came in. Crockford base32 has no I, L,
+ * O or U to misread.
  */
 export function newCaseNumber(): string {
-  const bits = randomBytes(5).reduce((acc, byte) => (acc << 8n) | BigInt(byte), 0n);
-  let text = '';
-  for (let i = 0; i < 8; i++) text += CASE_ALPHABET[Number((bits >> BigInt(35 - 5 * i)) & 31n)];
+  const text = toCrockford(randomBytes(5));
   return `PG-${text.slice(0, 4)}-${text.slice(4)}`;
 }

@@ -1,7 +1,6 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { DB } from '../db/schema.js';
-
-type Executor = Kysely<DB> | Transaction<DB>;
+import type { Executor } from '../db/executor.js';
 
 export type StoredSetting = { readonly key: string; readonly value: unknown; readonly updatedAt: Date; readonly updatedBy: string | null };
 

@@ -4,7 +4,7 @@ import { CATEGORY_GROUPS } from '../../core/intake/taxonomy.js';
 import { principalOf } from '../guard.js';
 import type { FieldErrors } from '../../web/case-form-errors.js';
 import { loadCaseView } from '../../core/cases/service.js';
-import { OUTCOMES } from '../../core/cases/transitions.js';
+import { REPORT_OUTCOMES, SEVERITIES } from '../../core/reports/lifecycle.js';
 import { REFERRAL_CHANNELS } from '../../core/referral/schema.js';
 
 /** A rejected case-page form: which one, what was typed, and the messages. */
@@ -60,8 +60,8 @@ export async function renderCasePage(ctx: AppContext, req: Request, res: Respons
     done,
     // Also after a refused second request, so the reason just typed is not lost.
     showIdentityRequestForm: view.identity.present && !view.identity.held && (!view.identity.pendingMine || state?.form === 'identityRequest'),
-    outcomes: OUTCOMES.filter((o) => o !== 'duplicate'),
-    severities: ['critical', 'high', 'normal', 'low'],
+    outcomes: REPORT_OUTCOMES.filter((o) => o !== 'duplicate'),
+    severities: SEVERITIES,
     categoryGroups: CATEGORY_GROUPS,
     referralChannels: REFERRAL_CHANNELS,
   });

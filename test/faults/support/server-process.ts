@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,15 +24,19 @@ export type ServerProcess = {
 };
 
 /**
- * The real server as a separate OS process, started the way `npm start` starts it (tsx running
- * server/main.ts), so a fault test can SIGKILL it and the leak test can read everything it wrote.
+ * The real server as a separate OS process, from the sources (tsx running server/main.ts) or,
+ * with `compiled`, from dist/ as `npm start` runs it, so a fault test can SIGKILL it and the leak test can read everything it wrote.
  * It listens on two free ports picked here (or env.PORT and env.STAFF_PORT, to restart on the same addresses).
  */
-export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+export async function spawnServer(env: Record<string, string>, options: { compiled?: boolean } = {}): Promise<ServerProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const staffPort = env.STAFF_PORT ? Number(env.STAFF_PORT) : await freePort();
   const dataDir = env.DATA_DIR ?? mkdtempSync(path.join(tmpdir(), 'parcelguard-proc-'));
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  // Compiled: exactly what `npm start` runs in production (dist/, built first if stale), for
+  // figures such as idle memory that a TypeScript loader would distort.
+  if (options.compiled) execFileSync(process.execPath, ['server/cli/ensure-build.mjs'], { cwd: ROOT, stdio: 'ignore' });
+  const command = options.compiled ? ['dist/server/main.js'] : ['--import', 'tsx', 'server/main.ts'];
+  const child: ChildProcess = spawn(process.execPath, command, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
