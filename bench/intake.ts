@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { CRYPTO_PARAMS, Kdf, cryptoReady, generateBoxKeyPair, type Argon2Params } from '../server/core/crypto/index.js';
+import { ImageJobs } from '../server/core/images/jobs.js';
 import { loadConfig } from '../server/core/config.js';
 import { createLogger } from '../server/core/logger.js';
 import { openPostgres, type Database } from '../server/core/db/index.js';
@@ -190,7 +191,7 @@ async function startApp(opts: IntakeBenchOptions): Promise<BenchEnv> {
   const kdf = new Kdf(config.argon2);
   await ensureInstallation(database.db, kdf.currentCost(), config.secrets.receiptPepper);
   await seedReviewers(database);
-  const server = createServer(createPublicApp({ config, database, logger: createLogger(config.logLevel), kdf }));
+  const server = createServer(createPublicApp({ config, database, logger: createLogger(config.logLevel), kdf, images: new ImageJobs(config.images) }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

@@ -25,6 +25,7 @@ import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { Kdf, cryptoReady, generateBoxKeyPair, type BoxKeyPair } from '../server/core/crypto/index.js';
+import { ImageJobs } from '../server/core/images/jobs.js';
 import { loadConfig } from '../server/core/config.js';
 import { createLogger } from '../server/core/logger.js';
 import { openPostgres, type Database } from '../server/core/db/index.js';
@@ -94,7 +95,7 @@ async function startEnv(databaseUrl: string, keep: boolean, log: (line: string) 
   await migrateToLatest(database.db);
   const kdf = new Kdf(config.argon2);
   await ensureInstallation(database.db, kdf.currentCost(), config.secrets.receiptPepper);
-  const ctx: AppContext = { config, database, logger: createLogger(config.logLevel), kdf };
+  const ctx: AppContext = { config, database, logger: createLogger(config.logLevel), kdf, images: new ImageJobs(config.images) };
   const reviewers = await seedReviewers(database.db);
   return {
     ctx,

@@ -12,6 +12,7 @@ import { checkpointDir, startAuditCheckpoints } from './core/audit/checkpoints.j
 import { startMaintenance } from './core/maintenance/runner.js';
 import { MAINTENANCE_TASKS } from './core/maintenance/tasks.js';
 import type { AppContext } from './core/context.js';
+import { ImageJobs } from './core/images/jobs.js';
 import { createPublicApp } from './public/app.js';
 import { createStaffApp } from './staff/app.js';
 
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
   if (config.migrateOnStart) await migrateToLatest(database.db);
   await ensureInstallation(database.db, formatKdfCost(config.argon2), config.secrets.receiptPepper);
 
-  const ctx: AppContext = { config, database, logger, kdf: new Kdf(config.argon2) };
+  const ctx: AppContext = { config, database, logger, kdf: new Kdf(config.argon2), images: new ImageJobs(config.images) };
   const servers = [
     await listen(createPublicApp(ctx), config.public, 'public', logger),
     await listen(createStaffApp(ctx), config.staff, 'staff', logger),

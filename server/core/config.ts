@@ -45,6 +45,9 @@ const envSchema = z.object({
   INSTANCE_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, dash and underscore, at most 64').optional(),
   AUDIT_CHECKPOINT_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
   MAINTENANCE_INTERVAL_SECONDS: positiveInt.default(300),
+  UPLOAD_IDLE_TIMEOUT_SECONDS: positiveInt.default(60),
+  IMAGE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
+  IMAGE_QUEUE_LENGTH: z.coerce.number().int().min(0).max(1000).default(16),
 });
 
 const secretsSchema = z.object({
@@ -116,6 +119,10 @@ export type Config = {
   readonly instanceId: string;
   /** How often the audit chain's head is checkpointed outside the database (when it moved). */
   readonly auditCheckpointSeconds: number;
+  /** A file-carrying body that sends nothing for this long is cut off. */
+  readonly uploadIdleTimeoutMs: number;
+  /** Photos re-encoded at once, and how many more may wait; past that a form with a photo answers 503. */
+  readonly images: { readonly concurrency: number; readonly queueLength: number };
   readonly secrets: ServerSecrets;
 };
 
@@ -164,6 +171,8 @@ export function loadConfig(env: Env = process.env): Config {
     referralRequiresApproval: e.REFERRAL_REQUIRES_APPROVAL,
     instanceId: e.INSTANCE_ID ?? defaultInstanceId(),
     auditCheckpointSeconds: e.AUDIT_CHECKPOINT_SECONDS,
+    uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_SECONDS * 1000,
+    images: { concurrency: e.IMAGE_CONCURRENCY, queueLength: e.IMAGE_QUEUE_LENGTH },
     secrets: loadSecrets(e.SECRETS_FILE ? resolve(e.SECRETS_FILE) : resolve(dataDir, 'secrets.json')),
   };
   return deepFreeze(config);

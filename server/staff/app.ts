@@ -4,6 +4,7 @@ import { buildApp } from '../web/app.js';
 import { staffAuthRoutes } from './auth-routes.js';
 import { staffEnrolRoutes } from './enrol-routes.js';
 import { staffAccountRoutes } from './account-routes.js';
+import { keyHolderRoutes } from './keyholder-routes.js';
 import { staffAdminRoutes } from './admin-routes.js';
 import { organisationRoutes } from './organisations-routes.js';
 import { settingsRoutes } from './settings-routes.js';
@@ -17,8 +18,9 @@ import { referralRoutes } from './referral-routes.js';
  * path). It has none of the public pages. Staff never upload files, so this app takes no
  * multipart body at all: each one is refused before it is parsed.
  *   /staff/login, /staff/logout, /staff/recover           — auth-routes.ts
- *   /staff/enrol/<token>, /staff/enrol/{recovery,totp}    — enrol-routes.ts
+ *   /staff/enrol/<token>, /staff/enrol/{recovery,totp,done} — enrol-routes.ts
  *   /staff/account/password                               — account-routes.ts
+ *   /staff/account, /staff/keyholders…                    — keyholder-routes.ts
  *   /staff/admin/staff…, /staff/admin/orgs…               — admin-routes.ts, organisations-routes.ts
  *   /staff/admin/settings                                 — settings-routes.ts
  *   /staff (queue), /staff/cases/…                        — queue-routes.ts, cases/routes.ts
@@ -30,6 +32,7 @@ export function createStaffApp(ctx: AppContext): Express {
   routes.use(staffAuthRoutes(ctx));
   routes.use(staffEnrolRoutes(ctx));
   routes.use(staffAccountRoutes(ctx));
+  routes.use(keyHolderRoutes(ctx));
   routes.use(staffAdminRoutes(ctx));
   routes.use(organisationRoutes(ctx));
   routes.use(settingsRoutes(ctx));

@@ -12,7 +12,8 @@ import {
   type EnrolmentState,
 } from '../core/accounts/enrolment.js';
 import { formError, formErrors, type FormErrors } from '../web/forms.js';
-import { setStaffCookie, staffCookie } from './guard.js';
+import { principalOf, requireStaff, setStaffCookie, staffCookie } from './guard.js';
+import { ownKeyStatus } from '../core/accounts/approval.js';
 import { enrolPasswordSchema, recoveryStoredSchema, totpConfirmSchema } from '../core/accounts/schema.js';
 import type { StaffDeps } from '../core/accounts/service.js';
 import { PASSWORD_MIN_LENGTH } from '../core/accounts/passwords.js';
@@ -84,7 +85,12 @@ export function staffEnrolRoutes(ctx: AppContext): Router {
     const cookie = await confirmTotpEnrolment(deps, state, staffCookie(req, ctx.config), parsed.data.code);
     if (!cookie) return renderTotp(req, res, state, 422, formError(req.locale, 'code', 'staff.errors.codeWrong'));
     setStaffCookie(res, ctx.config, cookie);
-    res.redirect(303, '/staff');
+    res.redirect(303, '/staff/enrol/done');
+  });
+
+  // Before /staff/enrol/:token. The fingerprint the new person reads out to a custodian.
+  router.get('/staff/enrol/done', requireStaff(ctx), async (req, res) => {
+    res.render('account', { layout: 'staff', titleKey: 'staff.enrol.doneTitle', enrolled: true, keyStatus: await ownKeyStatus(deps, principalOf(req)) });
   });
 
   const renderPassword = (res: Response, token: string, invite: { username: string; role: string; isCustodian: boolean }, status = 200, form?: FormErrors) =>

@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import type { AppContext } from '../core/context.js';
-import { requireStaff } from './guard.js';
+import { requireStaff, type StaffPrincipal } from './guard.js';
 import { CATEGORY_GROUPS } from '../core/intake/taxonomy.js';
 import { PROVINCE_CODES } from '../core/reports/model.js';
 import { queueQuerySchema, QUEUE_SORTS, QUEUE_STATUSES, DUE_FILTERS } from '../core/queue/schema.js';
@@ -9,6 +9,7 @@ import { loadQueue } from '../core/queue/service.js';
 import { needsLegalAckCheck, slaPolicy } from '../core/queue/sla.js';
 import { readSettings } from '../core/settings/service.js';
 import { fieldErrors } from '../web/case-form-errors.js';
+import { keyHolderOverview } from '../core/accounts/approval.js';
 
 /** The options every rendering of the filter form needs. */
 const filterOptions = {
@@ -65,6 +66,7 @@ export function queueRoutes(ctx: AppContext): Router {
       ...filterOptions,
       filters: { ...typedFilters(req), status: parsed.data.status, sort: parsed.data.sort },
       view,
+      keyHolderNotice: await keyHolderNotice(ctx, staff),
       isAdmin: staff.role === 'admin',
       left: req.query.done === 'left',
       firstPageHref: `/staff?${query.toString()}`,
@@ -75,6 +77,14 @@ export function queueRoutes(ctx: AppContext): Router {
   });
 
   return router;
+}
+
+/** The banner every key holder sees until they acknowledge each new key holder (custodians: also who waits). */
+async function keyHolderNotice(ctx: AppContext, staff: StaffPrincipal) {
+  if (staff.role !== 'reviewer') return null;
+  const overview = await keyHolderOverview({ db: ctx.database.db }, staff.id);
+  const awaiting = staff.isCustodian ? overview.awaiting.filter((a) => a.id !== staff.id).length : 0;
+  return overview.unseen > 0 || awaiting > 0 ? { unseen: overview.unseen, awaiting } : null;
 }
 
 function withParam(query: URLSearchParams, key: string, value: string): string {

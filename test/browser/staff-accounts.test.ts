@@ -7,7 +7,7 @@ import { zh } from './support/text.js';
 const suite = useBrowserSuite();
 
 describe.each(MODES)('staff accounts with JavaScript $name', (mode) => {
-  it('admin enrols from the CLI link, creates a custodian reviewer who enrols, both sign in with TOTP', async () => {
+  it('admin enrols from the CLI link, creates a custodian reviewer who enrols and is approved by a custodian, all sign in with TOTP', async () => {
     const shots = mode.javaScriptEnabled;
     const admin = await suite.session(mode);
     const adminName = `admin-${mode.name}`;
@@ -26,8 +26,40 @@ describe.each(MODES)('staff accounts with JavaScript $name', (mode) => {
     const link = await page.getByLabel(zh('staff.admin.linkLabel'), { exact: true }).inputValue();
     expect(link).toMatch(/\/staff\/enrol\/[A-Za-z0-9_-]{20,}$/);
 
+    expect(await page.locator('#approval-advice').textContent()).toContain(zh('staff.admin.linkApproval'));
+
+    // The new reviewer enrols; they see their key fingerprint and that they hold no keys yet.
     const reviewer = await suite.session(mode);
-    const reviewerAccount = await enrolInBrowser(reviewer, suite.app.url(new URL(link, suite.app.baseUrl).pathname), reviewerName);
+    const reviewerAccount = await enrolInBrowser(reviewer, suite.app.url(new URL(link, suite.app.baseUrl).pathname), reviewerName, shots);
+    expect(reviewerAccount.fingerprint).toMatch(/^\d{5}( \d{5}){5}$/);
+    expect(await reviewer.page.locator('#key-status').textContent()).toContain(zh('staff.account.awaitingApproval'));
+
+    // A custodian the operator created hears the fingerprint and types it in; a wrong one is refused first.
+    const custodian = await suite.session(mode);
+    const custodianName = `custodian-${mode.name}`;
+    await enrolInBrowser(custodian, await operatorCreatesStaff(suite.app, { username: custodianName, role: 'reviewer', custodian: true }), custodianName);
+    await custodian.goto(suite.app.url('/staff'));
+    await custodian.check('queue with key-holder notice', { status: 200 });
+    expect(await custodian.page.locator('#keyholder-notice').textContent()).toContain(zh('staff.keyholders.banner.link'));
+    await custodian.navigate(() => custodian.page.getByRole('link', { name: zh('staff.keyholders.banner.link') }).click());
+    await custodian.check('key holders: waiting', { status: 200, screenshot: shots ? 'staff-keyholders' : undefined });
+    const fingerprintField = custodian.page.getByLabel(zh('staff.keyholders.fingerprintLabel', { username: reviewerName }), { exact: true });
+    const approveButton = custodian.page.getByRole('button', { name: `${zh('staff.keyholders.approveSubmit')} ${reviewerName}` });
+    await fingerprintField.fill('00000 00000 00000 00000 00000 00000');
+    await custodian.navigate(() => approveButton.click());
+    await custodian.check('key holders: fingerprint refused');
+    expect(custodian.status).toBe(422);
+    expect(await custodian.page.getByRole('alert').textContent()).toContain(zh('staff.keyholders.errors.mismatch'));
+    expect(await fingerprintField.inputValue()).toBe('00000 00000 00000 00000 00000 00000');
+    await fingerprintField.fill(reviewerAccount.fingerprint!);
+    await custodian.navigate(() => approveButton.click());
+    await custodian.check('key holders: approved', { status: 200 });
+    expect(await custodian.page.getByRole('status').first().textContent()).toContain(zh('staff.keyholders.notice.approved'));
+    await custodian.finish();
+
+    await reviewer.goto(suite.app.url('/staff/account'));
+    await reviewer.check('account: key holder', { status: 200 });
+    expect(await reviewer.page.locator('#key-status').textContent()).toContain(zh('staff.account.keyHolder'));
     await reviewer.finish();
 
     // The new account is listed as active, custodian, without revealing anything else.

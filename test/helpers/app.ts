@@ -10,6 +10,7 @@ import { createStaffApp } from '../../server/staff/app.js';
 import type { AppContext } from '../../server/core/context.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { cryptoReady, formatKdfCost, Kdf } from '../../server/core/crypto/index.js';
+import { ImageJobs } from '../../server/core/images/jobs.js';
 import { ensureInstallation } from '../../server/core/installation/repository.js';
 import { auditKeysFrom, withAuditKeys } from '../../server/core/audit/keys.js';
 
@@ -54,6 +55,6 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   // As main.ts: the audit chain keys of this app's secrets file travel with its database handle.
   const database: TestDatabase = { ...created, db: withAuditKeys(created.db, auditKeysFrom(config.secrets)) };
   await ensureInstallation(database.db, formatKdfCost(config.argon2), config.secrets.receiptPepper);
-  const ctx: AppContext = { config, database, logger, kdf: new Kdf(config.argon2) };
+  const ctx: AppContext = { config, database, logger, kdf: new Kdf(config.argon2), images: new ImageJobs(config.images) };
   return { publicApp: createPublicApp(ctx), staffApp: createStaffApp(ctx), ctx, config, database, logs, close: () => database.drop() };
 }

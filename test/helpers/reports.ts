@@ -9,16 +9,28 @@ import { decodeEntities } from './html.js';
 export type TestStaff = BoxKeyPair & { id: string; username: string; isCustodian: boolean };
 
 /**
- * An active reviewer with a fresh key pair, inserted directly (the staff area owns enrolment).
+ * An active reviewer with a fresh key pair, inserted directly (the staff area owns enrolment), and
+ * approved as a key holder as the command line would (`approved: false` leaves it waiting).
  * The private key is returned so tests can open grants as that reviewer would from a session.
  */
-export async function createTestReviewer(t: TestApp, opts: { custodian?: boolean; status?: 'active' | 'pending' | 'deactivated'; role?: 'reviewer' | 'admin' } = {}): Promise<TestStaff> {
+export async function createTestReviewer(
+  t: TestApp,
+  opts: { custodian?: boolean; status?: 'active' | 'pending' | 'deactivated'; role?: 'reviewer' | 'admin'; approved?: boolean } = {},
+): Promise<TestStaff> {
   const pair = generateBoxKeyPair();
   const id = randomUUID();
   const username = `reviewer-${id.slice(0, 8)}`;
   await t.database.db
     .insertInto('staff')
-    .values({ id, username, role: opts.role ?? 'reviewer', is_custodian: opts.custodian ?? false, status: opts.status ?? 'active', public_key: pair.publicKey })
+    .values({
+      id,
+      username,
+      role: opts.role ?? 'reviewer',
+      is_custodian: opts.custodian ?? false,
+      status: opts.status ?? 'active',
+      public_key: pair.publicKey,
+      ...(opts.approved === false ? {} : { key_approval: 'cli' as const, key_approved_at: new Date(), key_holder_since: new Date() }),
+    })
     .execute();
   return { ...pair, id, username, isCustodian: opts.custodian ?? false };
 }

@@ -28,7 +28,7 @@ async function* bytes(data: Uint8Array): AsyncGenerator<Uint8Array> {
 
 /** A file staged exactly as the intake form stages uploads, ready to be filed with a report. */
 export async function stagedFile(t: TestApp, name: string, data: Uint8Array, declaredType: string): Promise<StagedFile> {
-  const result = await stageUpload(t.database.db, bytes(data), { name, declaredType, maxBytes: 5_000_000, stagingKey: newSymmetricKey() });
+  const result = await stageUpload(t.database.db, bytes(data), { name, declaredType, maxBytes: 5_000_000, stagingKey: newSymmetricKey(), images: t.ctx.images });
   if (!result.ok) throw new Error(`upload refused: ${result.reason}`);
   return result.file;
 }

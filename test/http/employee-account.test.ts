@@ -125,11 +125,12 @@ describe('identity at rest', () => {
     const reviewer = generateBoxKeyPair();
     // With an escrow key installed, the identity key must still not be sealed to it.
     await t.database.db.updateTable('installation').set({ escrow_public_key: generateBoxKeyPair().publicKey }).execute();
+    const approved = { key_approval: 'cli', key_approved_at: new Date(), key_holder_since: new Date() } as const;
     const inserted = await t.database.db
       .insertInto('staff')
       .values([
-        { username: `custodian-${Date.now()}`, role: 'reviewer', is_custodian: true, status: 'active', public_key: custodian.publicKey },
-        { username: `reviewer-${Date.now()}`, role: 'reviewer', is_custodian: false, status: 'active', public_key: reviewer.publicKey },
+        { username: `custodian-${Date.now()}`, role: 'reviewer', is_custodian: true, status: 'active', public_key: custodian.publicKey, ...approved },
+        { username: `reviewer-${Date.now()}`, role: 'reviewer', is_custodian: false, status: 'active', public_key: reviewer.publicKey, ...approved },
       ])
       .returning(['id', 'is_custodian'])
       .execute();

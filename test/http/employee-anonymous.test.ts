@@ -3,7 +3,7 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createEmployee, loginEmployee } from '../helpers/employees.js';
 import { createTestReviewer, submitTestReport, submitThroughForm } from '../helpers/reports.js';
 import { dumpDatabase } from '../helpers/leak-scan.js';
-import { hashToken } from '../../server/core/crypto/index.js';
+import { hashToken, randomBytes } from '../../server/core/crypto/index.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -38,7 +38,7 @@ describe('"file this anonymously instead"', () => {
 
     const report = await t.database.db.selectFrom('reports').selectAll().orderBy('created_at', 'desc').limit(1).executeTakeFirstOrThrow();
     expect(report.channel).toBe('public');
-    expect(report.employee_id).toBeNull();
+    expect(report.employee_tip_tag).toBeNull();
     expect(report.identity_present).toBe(false);
     expect(report.receipt_lookup_hash).not.toBeNull();
 
@@ -61,8 +61,9 @@ describe('"file this anonymously instead"', () => {
         (row) => [r.id, r.case_number].some((v) => row.text.includes(v)) && employeeValues.some((v) => row.text.includes(v)),
       );
     expect(await linkingRows(report)).toEqual([]);
-    // Control: the same scan does find the link of a tip filed on the employee channel.
-    const own = await submitTestReport(t, { reporter: { kind: 'employee', employeeId: employee.id, publicKey: new Uint8Array(account.public_key) } });
+    // Control: the same scan does find a tip sealed to the account key itself (as tips were before
+    // they got keys of their own).
+    const own = await submitTestReport(t, { reporter: { kind: 'employee', publicKey: new Uint8Array(account.public_key), tipTag: randomBytes(32) } });
     expect((await linkingRows({ id: own.reportId, case_number: own.caseNumber })).map((r) => r.table)).toContain('reports');
 
     for (const s of sessions) expect(JSON.stringify(s.data)).not.toMatch(new RegExp(`${report.id}|${report.case_number}`));

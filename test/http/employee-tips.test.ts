@@ -41,12 +41,17 @@ const TIP = {
   identity_choice: 'confidential',
 };
 
+/** The case numbers each employee filed here: the database no longer says whose a tip is. */
+const filedBy = new Map<TestAgent, string[]>();
+
 async function fileTip(agent: TestAgent, fields: Record<string, string | string[]> = TIP, files: Parameters<typeof postReportForm>[4] = []) {
   const form = await agent.get('/employee/report');
   // What a browser would send back untouched: the prefilled company, outlet and province.
   const fresh = Object.fromEntries([...form.text.matchAll(/name="(courier_company|outlet)"[^>]*value="([^"]*)"/g)].map((m) => [m[1], m[2]]));
   const province = /<select[^>]*name="province"[\s\S]*?<option value="([A-Z]{2})" selected>/.exec(form.text)?.[1] ?? '';
-  return postReportForm(agent, '/employee/report', csrfTokenFrom(form.text), { ...fresh, province, ...fields, action: 'send' }, files);
+  const res = await postReportForm(agent, '/employee/report', csrfTokenFrom(form.text), { ...fresh, province, ...fields, action: 'send' }, files);
+  if (res.status === 303) filedBy.set(agent, [...(filedBy.get(agent) ?? []), caseOf(res.headers.location!)]);
+  return res;
 }
 
 async function reportByCase(caseNumber: string) {
@@ -71,19 +76,20 @@ describe('the employee tip form', () => {
     for (const [, id] of form.matchAll(/<(?:input|textarea|select)(?![^>]*type="hidden")[^>]*\bid="([^"]+)"/g)) expect(form, id).toContain(`for="${id}"`);
   });
 
-  it('files a tip on the employee channel with the sealed identity and the employee key as reporter key', async () => {
+  it('files a tip on the employee channel with the sealed identity and a reporter key of its own', async () => {
     const res = await fileTip(alice.agent);
     expect(res.status).toBe(303);
     const caseNumber = caseOf(res.headers.location!);
     const report = await reportByCase(caseNumber);
     expect(report.channel).toBe('employee');
-    expect(report.employee_id).toBe(alice.id);
+    expect(report.employee_tip_tag).not.toBeNull();
     expect(report.identity_present).toBe(true);
     expect(report.consent_level).toBe('confidential');
     expect(report.receipt_lookup_hash).toBeNull();
     expect(report.province).toBe('GD');
     const account = await t.database.db.selectFrom('employees').select('public_key').where('id', '=', alice.id).executeTakeFirstOrThrow();
-    expect(Buffer.from(report.reporter_public_key)).toEqual(Buffer.from(account.public_key));
+    // The tip has a reporter key of its own, derived from the account's tip secret: not the account key.
+    expect(Buffer.from(report.reporter_public_key)).not.toEqual(Buffer.from(account.public_key));
 
     const ki = await openReportKey(t.database.db, report.id, 'identity', asStaff(custodian));
     const identity = openJson<IdentityRecord>(ki!, 'identity', report.id, new Uint8Array(report.identity_sealed!));
@@ -130,6 +136,7 @@ describe('the employee tip form', () => {
       staging_key: stagingKey, staged: staged, ...TIP, courier_company: '中通快递', action: 'send',
     });
     expect(retry.status).toBe(303);
+    filedBy.get(alice.agent)!.push(caseOf(retry.headers.location!));
     const report = await reportByCase(caseOf(retry.headers.location!));
     expect(report.attachment_count).toBe(1);
   });
@@ -171,9 +178,10 @@ describe('my tips', () => {
   it('lists every own tip with status, unread messages, replies and files, and no receipts', async () => {
     const res = await alice.agent.get('/employee/tips');
     expect(res.status).toBe(200);
-    const mine = await t.database.db.selectFrom('reports').select('case_number').where('employee_id', '=', alice.id).execute();
+    const mine = filedBy.get(alice.agent)!;
     expect(mine.length).toBeGreaterThanOrEqual(4);
-    for (const r of mine) expect(res.text).toContain(r.case_number);
+    for (const c of mine) expect(res.text).toContain(c);
+    for (const c of filedBy.get(bob.agent) ?? []) expect(res.text).not.toContain(c);
     const card = res.text.split(`>${caseNumber}</a>`)[1]!.split('</li>')[0]!;
     expect(card).toContain('2 条未读'); // the acknowledgement and the reviewer's question
     expect(card).toMatch(/审核人员回复<\/dt><dd>1</);
@@ -253,12 +261,19 @@ describe('authorisation between employees', () => {
     expect(messages).toHaveLength(0);
   });
 
-  it('a tip whose grant does not open with the account key stays hidden even if the row claims the account', async () => {
+  it("a tip carrying another employee's tag stays hidden: its key is not the one that tag derives", async () => {
     const caseNumber = caseOf((await fileTip(bob.agent)).headers.location!);
     const report = await reportByCase(caseNumber);
-    // Simulate a forged row: point Bob's report at Alice. The grant is still sealed to Bob's key.
-    await t.database.db.updateTable('reports').set({ employee_id: alice.id }).where('id', '=', report.id).execute();
+    const alices = await reportByCase(filedBy.get(alice.agent)![0]!);
+    const tag = alices.employee_tip_tag!;
+    const bobsTag = report.employee_tip_tag!;
+    // Simulate a forged row: give Bob's report Alice's first tag. The grant is still sealed to Bob's tip key.
+    await t.database.db.updateTable('reports').set({ employee_tip_tag: null }).where('id', '=', alices.id).execute();
+    await t.database.db.updateTable('reports').set({ employee_tip_tag: tag }).where('id', '=', report.id).execute();
     expect((await alice.agent.get(`/employee/tips/${caseNumber}`)).status).toBe(404);
-    await t.database.db.updateTable('reports').set({ employee_id: bob.id }).where('id', '=', report.id).execute();
+    expect((await alice.agent.get('/employee/tips')).text).not.toContain(caseNumber);
+    await t.database.db.updateTable('reports').set({ employee_tip_tag: bobsTag }).where('id', '=', report.id).execute();
+    await t.database.db.updateTable('reports').set({ employee_tip_tag: tag }).where('id', '=', alices.id).execute();
+    expect((await alice.agent.get('/employee/tips')).text).toContain(alices.case_number);
   });
 });

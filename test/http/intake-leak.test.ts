@@ -19,6 +19,7 @@ import { createTestReviewer, followupLogin, hiddenFields, postReportForm, receip
 import { createLogger } from '../../server/core/logger.js';
 import { createPublicApp } from '../../server/public/app.js';
 import { cryptoReady, formatKdfCost, Kdf } from '../../server/core/crypto/index.js';
+import { ImageJobs } from '../../server/core/images/jobs.js';
 import { openPglite, type Database } from '../../server/core/db/index.js';
 import { auditKeysFrom, withAuditKeys } from '../../server/core/audit/keys.js';
 import { migrateToLatest } from '../../server/core/db/migrator.js';
@@ -87,7 +88,7 @@ beforeAll(async () => {
   }
   await ensureInstallation(database.db, formatKdfCost(config.argon2), config.secrets.receiptPepper);
   const logger = createLogger(config.logLevel, new Writable({ write: (chunk, _e, done) => (logs.push(String(chunk)), done()) }));
-  ctx = { config, database, logger, kdf: new Kdf(config.argon2) };
+  ctx = { config, database, logger, kdf: new Kdf(config.argon2), images: new ImageJobs(config.images) };
   app = createPublicApp(ctx);
   reviewer = await createTestReviewer({ database, ctx, config, app, logs, close: async () => {} } as never, { custodian: true });
 });

@@ -85,7 +85,7 @@ describe('staff enrolment', () => {
 
     const done = await agent.post('/staff/enrol/totp').type('form').send({ _csrf: csrfTokenFrom(totpPage.text), code: codeFor(secretText, -1) });
     expect(done.status).toBe(303);
-    expect(done.headers.location).toBe('/staff');
+    expect(done.headers.location).toBe('/staff/enrol/done');
     expect((await agent.get('/staff/account/password')).status).toBe(200); // signed in
 
     const row = await t.ctx.database.db.selectFrom('staff').selectAll().where('id', '=', link.id).executeTakeFirstOrThrow();
@@ -105,7 +105,7 @@ describe('staff enrolment', () => {
     expect(dump).not.toContain(toHex(parseRecoveryKey(recoveryKey)!));
     expect(dump).not.toContain(link.path.split('/').pop());
 
-    expect((await auditEvents(link.id)).map((e) => e.event)).toEqual(['staff.created', 'staff.enrolment_started', 'staff.enrolled']);
+    expect((await auditEvents(link.id)).map((e) => e.event)).toEqual(['staff.created', 'keyholder.approved', 'staff.enrolment_started', 'staff.enrolled']);
     expect(await verifyAuditChain(t.ctx.database.db)).toMatchObject({ ok: true });
 
     // The finished account signs in normally (a later TOTP step than the one used to enrol).

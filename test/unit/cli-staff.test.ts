@@ -30,10 +30,14 @@ describe('npm run cli -- staff:create', () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('qian.wei');
     const row = await t.ctx.database.db.selectFrom('staff').selectAll().where('username', '=', 'qian.wei').executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ role: 'reviewer', is_custodian: true, status: 'pending' });
+    // The operator at the server approves the key in advance: no custodian needs to.
+    expect(row).toMatchObject({ role: 'reviewer', is_custodian: true, status: 'pending', key_approval: 'cli' });
     expect(JSON.stringify(row)).not.toContain(new URL(url).pathname.split('/').pop()); // only the hash is stored
     const audit = await t.ctx.database.db.selectFrom('audit_log').selectAll().where('subject_id', '=', row.id).execute();
-    expect(audit.map((a) => [a.event, a.actor_kind, a.actor_id])).toEqual([['staff.created', 'cli', null]]);
+    expect(audit.map((a) => [a.event, a.actor_kind, a.actor_id])).toEqual([
+      ['staff.created', 'cli', null],
+      ['keyholder.approved', 'cli', null],
+    ]);
   });
 
   it('creates admins, and points the link at STAFF_URL (never at the public site)', async () => {

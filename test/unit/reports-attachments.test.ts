@@ -35,7 +35,7 @@ async function collect(source: AsyncIterable<Uint8Array>): Promise<Buffer> {
 }
 
 const stage = (bytes: Uint8Array, name: string, declaredType: string, stagingKey = newSymmetricKey(), maxBytes = ATTACHMENT_LIMITS.maxFileBytes) =>
-  stageUpload(t.database.db, pieces(bytes), { name, declaredType, maxBytes, stagingKey });
+  stageUpload(t.database.db, pieces(bytes), { name, declaredType, maxBytes, stagingKey, images: t.ctx.images });
 
 describe('stageUpload', () => {
   it('streams a large text file into 64 KiB encrypted chunks and back, under a staging key only', async () => {

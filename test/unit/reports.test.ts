@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestReviewer, setTestEscrow, submitTestReport, testReportInput, type TestStaff } from '../helpers/reports.js';
-import { Kdf, generateBoxKeyPair, openJson, openSealedKey, unwrapKey, type BoxKeyPair } from '../../server/core/crypto/index.js';
+import { Kdf, generateBoxKeyPair, openJson, openSealedKey, randomBytes, unwrapKey, type BoxKeyPair } from '../../server/core/crypto/index.js';
 import { readInstallation } from '../../server/core/installation/repository.js';
 import { grantKeyTo, openReportKey } from '../../server/core/reports/keys.js';
 import { appendMessage, listMessages } from '../../server/core/reports/messages.js';
@@ -124,11 +124,14 @@ describe('submitReport', () => {
     expect(kdf.calls).toBe(1);
     const employee = generateBoxKeyPair();
     const employeeId = await insertEmployee(employee.publicKey);
-    const result = await submitReport(ctx, null, testReportInput({ reporter: { kind: 'employee', employeeId, publicKey: employee.publicKey } }));
+    const tipTag = randomBytes(32);
+    const result = await submitReport(ctx, null, testReportInput({ reporter: { kind: 'employee', publicKey: employee.publicKey, tipTag } }));
     expect(kdf.calls).toBe(1);
     expect(result.receipt).toBeNull();
     const row = await t.database.db.selectFrom('reports').selectAll().where('id', '=', result.reportId).executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ channel: 'employee', employee_id: employeeId, receipt_lookup_hash: null, reporter_wrapped_private_key: null });
+    expect(row).toMatchObject({ channel: 'employee', receipt_lookup_hash: null, reporter_wrapped_private_key: null });
+    expect(Buffer.from(row.employee_tip_tag!)).toEqual(Buffer.from(tipTag));
+    expect(JSON.stringify(row)).not.toContain(employeeId);
     expect(await openReportKey(t.database.db, result.reportId, 'report', { kind: 'reporter', ...employee })).not.toBeNull();
   });
 

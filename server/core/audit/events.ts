@@ -14,6 +14,8 @@ export const AUDIT_EVENTS = [
   'staff.password_changed',
   'staff.recovered',
   'staff.deactivated',
+  'keyholder.approved',
+  'keyholder.fingerprint_mismatch',
   'escrow.initialised',
   'escrow.opened',
   // administration

@@ -4,6 +4,7 @@ import type { ActorKind } from '../db/schema.js';
 import type { AuditDetails, AuditEvent } from './events.js';
 import { CHAIN_VERSION, GENESIS_HASH, rowHash } from './chain.js';
 import { auditKeysOf } from './keys.js';
+import { reporterDay } from '../reporter-time.js';
 import type { Executor } from '../db/executor.js';
 
 export type AuditEntry = {
@@ -29,7 +30,10 @@ export async function appendAudit(trx: Transaction<DB>, entry: AuditEntry): Prom
   const last = await trx.selectFrom('audit_log').select('hash').orderBy('seq', 'desc').limit(1).executeTakeFirst();
   const { rows } = await sql<{ seq: number; now: Date }>`select nextval('audit_log_seq')::bigint as seq, date_trunc('milliseconds', clock_timestamp()) as now`.execute(trx);
   const seq = Number(rows[0]!.seq);
-  const occurredAt = new Date(rows[0]!.now);
+  // Reporter and employee actions keep only the day: an employee's exact sign-in time would point
+  // at the tip filed a minute later, a reporter's would match sign-ins and request logs.
+  const coarse = entry.actorKind === 'reporter' || entry.actorKind === 'employee';
+  const occurredAt = coarse ? reporterDay(new Date(rows[0]!.now)) : new Date(rows[0]!.now);
   const prevHash = last ? new Uint8Array(last.hash) : GENESIS_HASH;
   const fields = {
     seq,

@@ -1,6 +1,7 @@
 import { sql, type SqlBool, type Updateable } from 'kysely';
 import type { KeyKind, ReportsTable } from '../db/schema.js';
 import type { Executor } from '../db/executor.js';
+import { keyHolders } from '../accounts/key-holders.js';
 
 /** Case-work queries: the case page, triage updates, grants held by staff, links and notes. */
 const bytes = (value: Uint8Array): Uint8Array => new Uint8Array(value);
@@ -70,16 +71,9 @@ export async function listCaseHolders(db: Executor, reportId: string) {
   return [...holders.values()].filter((h) => h.kinds.includes('report'));
 }
 
-/** An active reviewer who can receive grants (has finished enrolment). */
+/** An approved key holder who can receive grants (assignment, sharing, identity access). */
 export async function findActiveReviewer(db: Executor, staffId: string) {
-  const row = await db
-    .selectFrom('staff')
-    .select(['id', 'username', 'public_key', 'is_custodian'])
-    .where('id', '=', staffId)
-    .where('role', '=', 'reviewer')
-    .where('status', '=', 'active')
-    .where('public_key', 'is not', null)
-    .executeTakeFirst();
+  const row = await keyHolders(db).select(['id', 'username', 'public_key', 'is_custodian']).where('id', '=', staffId).executeTakeFirst();
   return row ? { id: row.id, username: row.username, publicKey: bytes(row.public_key!), isCustodian: row.is_custodian } : null;
 }
 

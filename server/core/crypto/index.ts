@@ -42,10 +42,12 @@ export {
   SUBKEY_CONTEXTS,
   type SecretRoots,
 } from './subkeys.js';
+export { employeeTipSecret, employeeTipTag, employeeTipKeyPair } from './employee-tips.js';
 export { normaliseWaybill, normalisePhone, blindIndex, type BlindIndexKind } from './blind-index.js';
 export { Kdf, normaliseReceipt, standardPhcOrder, formatKdfCost, parseKdfCost, type ReceiptKeys, type KdfCost } from './kdf.js';
 export { wrapKey, unwrapKey } from './wrap.js';
 export { sealRecord, openRecord, sealJson, openJson, RECORD_PURPOSES, type RecordPurpose, type RecordBinding } from './records.js';
 export { sealKeyTo, openSealedKey, resealKey } from './grants.js';
+export { keyFingerprint, normaliseFingerprint } from './fingerprint.js';
 export { encryptChunks, decryptChunks, ciphertextChunkSize } from './stream.js';
 export { sealBundle, openBundle, BUNDLE_MAGIC } from './bundle.js';

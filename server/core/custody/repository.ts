@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/executor.js';
+import { keyHolders } from '../accounts/key-holders.js';
 
 /** Identity-access requests. Reasons are sealed under KN (purpose 'request'); nothing here is plaintext text. */
 const bytes = (value: Uint8Array | null): Uint8Array | null => (value ? new Uint8Array(value) : null);
@@ -168,15 +169,11 @@ export async function insertEmployeeGrant(trx: Executor, employeeId: string, sta
     .execute();
 }
 
-/** Active, enrolled custodians other than `exceptId`, for the hand-over form. */
+/** Custodians among the approved key holders, other than `exceptId`, for the hand-over form. */
 export async function listOtherCustodians(db: Executor, exceptId: string) {
-  const rows = await db
-    .selectFrom('staff')
+  const rows = await keyHolders(db)
     .select(['id', 'username', 'public_key'])
     .where('is_custodian', '=', true)
-    .where('role', '=', 'reviewer')
-    .where('status', '=', 'active')
-    .where('public_key', 'is not', null)
     .where('id', '<>', exceptId)
     .orderBy('username')
     .execute();

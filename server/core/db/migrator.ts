@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Migrator, NO_MIGRATIONS, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely/migration';
 import type { Kysely } from 'kysely';
+import { recordMigratedApprovals } from '../accounts/approval.js';
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../migrations');
 
@@ -42,7 +43,10 @@ function check(result: MigrationResultSet): MigrationResultSet {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
-  return check(await createMigrator(db).migrateToLatest());
+  const result = check(await createMigrator(db).migrateToLatest());
+  // Approvals an upgrade made are recorded in the audit chain, which only application code appends to.
+  await recordMigratedApprovals(db);
+  return result;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -83,7 +83,16 @@ export interface StaffTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   deactivated_at: NullableTimestamp;
+  key_approval: KeyApproval | null;
+  key_approved_by: string | null;
+  key_approved_at: NullableTimestamp;
+  key_holder_since: NullableTimestamp;
+  key_holders_seen_at: NullableTimestamp;
+  key_approval_audited: ColumnType<boolean, boolean | undefined, boolean>;
 }
+
+/** Who approved a reviewer's key: a custodian in the workspace, the operator's CLI, or the upgrade that introduced approval. */
+export type KeyApproval = 'custodian' | 'cli' | 'migration';
 
 export type ActorKind = 'staff' | 'employee' | 'reporter' | 'system' | 'cli';
 
@@ -129,7 +138,8 @@ export interface ReportsTable {
   reporter_public_key: Bytes;
   receipt_lookup_hash: Bytes | null;
   reporter_wrapped_private_key: Bytes | null;
-  employee_id: string | null;
+  /** Employee channel: HMAC(tip secret, ordinal), which only the employee can recompute (migration 1400). */
+  employee_tip_tag: Bytes | null;
   created_at: Timestamp;
   updated_at: Timestamp;
   acknowledged_at: NullableTimestamp;
@@ -287,14 +297,19 @@ export interface EmployeesTable {
   id: string;
   outlet_id: string;
   login_lookup: Bytes;
-  /** 1: HMAC of the phone (before 2026-11-24, replaced at the next sign-in); 2: argon2id of the phone. */
-  login_lookup_version: 1 | 2;
+  /**
+   * 1: HMAC of the phone (before 2026-11-24, replaced at the next sign-in); 2: argon2id of the phone;
+   * 3: argon2id of the version-1 HMAC (`employee:harden-lookups`), replaced at the next sign-in.
+   */
+  login_lookup_version: 1 | 2 | 3;
   password_hash: string;
   kek_salt: Bytes;
   kek_cost: string | null;
   public_key: Bytes;
   wrapped_private_key: Bytes;
   identity_sealed: Bytes;
+  /** Tips filed before migration 1400: their ids sealed to public_key, tagged at the next sign-in. */
+  pending_tips_sealed: ColumnType<Bytes | null, Bytes | null | undefined, Bytes | null>;
   status: ColumnType<'active' | 'deactivated', 'active' | 'deactivated' | undefined, 'active' | 'deactivated'>;
   created_at: Timestamp;
   deactivated_at: NullableTimestamp;

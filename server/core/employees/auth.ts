@@ -11,6 +11,7 @@ import { tallySignInFailure } from '../accounts/failures.js';
 import { employeeAccountSubject, findAccountByPhone } from './lookup.js';
 import { findEmployeeAccount, updateCredentials, upgradeLoginLookup } from './repository.js';
 import { EmployeeError } from './errors.js';
+import { adoptPendingTips } from './legacy-tips.js';
 
 export type EmployeeLoginInput = {
   readonly phone: string;
@@ -48,6 +49,7 @@ export async function loginEmployee(ctx: AppContext, input: EmployeeLoginInput, 
   const cookie = await ctx.database.db.transaction().execute(async (trx) => {
     if (legacy) await upgradeLoginLookup(trx, account.id, lookup);
     if (rewrapped) await updateCredentials(trx, account.id, rewrapped);
+    await adoptPendingTips(trx, account.id, { publicKey: account.publicKey, privateKey });
     await appendAudit(trx, { actorKind: 'employee', actorId: account.id, event: 'employee.login_succeeded' });
     return createSession(trx, 'employee', account.id, privateKey);
   });

@@ -13,15 +13,20 @@ import type { FormWithFiles, UploadBatch } from '../intake/uploads.js';
 import type { EmployeePrincipal } from './principal.js';
 import { openEmployeeIdentity } from './keys.js';
 import { findOutletForIdentity, findOwnIdentity } from './repository.js';
+import { findOwnTips, newTipKeys, tipRateLimitSubject, tipSecretOf } from './tip-index.js';
 import { employeeReportSchema, type ValidEmployeeReport } from './schema.js';
 
 /** Form POSTs (each may stage files) and sealed tips per account and hour. */
 export const EMPLOYEE_POST_LIMIT: RateLimitRule = { bucket: 'employee-report-post', limit: 60, windowSeconds: 3600 };
 export const EMPLOYEE_REPORT_LIMIT: RateLimitRule = { bucket: 'employee-report', limit: 20, windowSeconds: 3600 };
 
-/** The counters' subject for one account; rate_limits stores only a keyed hash of it. */
+/**
+ * The counters' subject for one account: derived from its tip secret, not its id. rate_limits
+ * stores a keyed hash of the subject, which the secrets file would let anyone recompute for every
+ * employee id, and so see who filed tips in the last hours; the tip secret needs the employee's key.
+ */
 function employeeSubject(employee: EmployeePrincipal): string {
-  return `employee:${employee.id}`;
+  return `employee-tips:${tipRateLimitSubject(employee.privateKey)}`;
 }
 
 export async function allowEmployeePost(ctx: AppContext, employee: EmployeePrincipal): Promise<boolean> {
@@ -75,18 +80,41 @@ export async function handleEmployeeReportPost(
   }
 }
 
+/**
+ * Files the tip under the account's next tip tag and its derived key pair (./tip-index.ts), so the
+ * stored tip names no account. Two tips filed at once by one account can draw the same ordinal: the
+ * unique tag refuses the second, which draws again.
+ */
 async function submitEmployeeReport(ctx: AppContext, employee: EmployeePrincipal, valid: ValidEmployeeReport, batch: UploadBatch) {
   const identity = await employeeIdentityRecord(ctx, employee, valid.identity_choice);
-  return submitReport(ctx, null, {
-    reporter: { kind: 'employee', employeeId: employee.id, publicKey: employee.publicKey },
-    categories: valid.categories,
-    description: valid.description,
-    immediateDanger: valid.immediate_danger,
-    parcel: parcelFrom(valid),
-    province: isProvinceCode(valid.province) ? valid.province : null,
-    identity,
-    attachments: batch.files,
-  });
+  const secret = tipSecretOf(employee.privateKey);
+  try {
+    for (let attempt = 0; ; attempt++) {
+      const { nextOrdinal } = await findOwnTips(ctx.database.db, secret);
+      const { tag, pair } = newTipKeys(secret, nextOrdinal);
+      pair.privateKey.fill(0);
+      try {
+        return await submitReport(ctx, null, {
+          reporter: { kind: 'employee', publicKey: pair.publicKey, tipTag: tag },
+          categories: valid.categories,
+          description: valid.description,
+          immediateDanger: valid.immediate_danger,
+          parcel: parcelFrom(valid),
+          province: isProvinceCode(valid.province) ? valid.province : null,
+          identity,
+          attachments: batch.files,
+        });
+      } catch (err) {
+        if (attempt >= 2 || !isUniqueViolation(err)) throw err;
+      }
+    }
+  } finally {
+    secret.fill(0);
+  }
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
 }
 
 /**

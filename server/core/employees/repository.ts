@@ -1,5 +1,6 @@
 import type { Executor } from '../db/executor.js';
 import type { Credentials, StoredCredentials } from '../accounts/credentials.js';
+import { keyHolders } from '../accounts/key-holders.js';
 
 export type NewEmployee = Credentials & {
   id: string;
@@ -75,8 +76,10 @@ function toAccount(row: CredentialRow | undefined): EmployeeAccount | undefined 
   };
 }
 
-/** The account whose stored lookup is `loginLookup` of the given version (1: HMAC, 2: argon2id). */
-export async function findEmployeeByLogin(db: Executor, loginLookup: Uint8Array, version: 1 | 2): Promise<EmployeeAccount | undefined> {
+export type LookupVersion = 1 | 2 | 3;
+
+/** The account whose stored lookup is `loginLookup` of the given version (schema.ts says which is which). */
+export async function findEmployeeByLogin(db: Executor, loginLookup: Uint8Array, version: LookupVersion): Promise<EmployeeAccount | undefined> {
   const row = await db
     .selectFrom('employees')
     .select(credentialColumns)
@@ -90,19 +93,35 @@ export async function findEmployeeAccount(db: Executor, id: string): Promise<Emp
   return toAccount(await db.selectFrom('employees').select(credentialColumns).where('id', '=', id).executeTakeFirst());
 }
 
-/** Whether any account still has a version-1 (HMAC) lookup; none left means no fallback to try. */
-export async function hasLegacyLookups(db: Executor): Promise<boolean> {
-  const row = await db.selectFrom('employees').select('id').where('login_lookup_version', '=', 1).limit(1).executeTakeFirst();
-  return row !== undefined;
+/** Which legacy lookup versions (1, 3) some account still has; none left means no fallback to try. */
+export async function legacyLookupVersions(db: Executor): Promise<Set<LookupVersion>> {
+  const rows = await db.selectFrom('employees').select('login_lookup_version').distinct().where('login_lookup_version', '<>', 2).execute();
+  return new Set(rows.map((r) => r.login_lookup_version));
 }
 
-/** Replaces a version-1 lookup by the argon2id one, at a successful sign-in (the phone is at hand then). */
+/** Replaces a legacy lookup by the version-2 one, at a successful sign-in (the phone is at hand then). */
 export async function upgradeLoginLookup(db: Executor, id: string, loginLookup: Uint8Array): Promise<void> {
   await db
     .updateTable('employees')
     .set({ login_lookup: loginLookup, login_lookup_version: 2 })
     .where('id', '=', id)
+    .where('login_lookup_version', '<>', 2)
+    .execute();
+}
+
+/** Version-1 lookups, a page at a time, for `employee:harden-lookups`. */
+export async function listVersion1Lookups(db: Executor, limit: number) {
+  return db.selectFrom('employees').select(['id', 'login_lookup']).where('login_lookup_version', '=', 1).orderBy('id').limit(limit).execute();
+}
+
+/** Replaces one version-1 lookup by its version 3, unless sign-in replaced it meanwhile. */
+export async function hardenLookup(db: Executor, id: string, from: Uint8Array, hardened: Uint8Array): Promise<void> {
+  await db
+    .updateTable('employees')
+    .set({ login_lookup: hardened, login_lookup_version: 3 })
+    .where('id', '=', id)
     .where('login_lookup_version', '=', 1)
+    .where('login_lookup', '=', from)
     .execute();
 }
 
@@ -141,17 +160,12 @@ export async function findEmployeeSummary(db: Executor, id: string) {
 }
 
 /**
- * The public keys the employee identity key is sealed to besides the employee: active custodians
- * only. Reviewers who are not custodians must not be able to open an employee's identity.
+ * The public keys the employee identity key is sealed to besides the employee: custodians among
+ * the approved key holders only. Reviewers who are not custodians must not be able to open an
+ * employee's identity.
  */
 export async function activeCustodianKeys(db: Executor) {
-  const rows = await db
-    .selectFrom('staff')
-    .select(['id', 'public_key'])
-    .where('is_custodian', '=', true)
-    .where('status', '=', 'active')
-    .where('public_key', 'is not', null)
-    .execute();
+  const rows = await keyHolders(db).select(['id', 'public_key']).where('is_custodian', '=', true).execute();
   return rows.map((r) => ({ id: r.id, publicKey: new Uint8Array(r.public_key!) }));
 }
 
@@ -165,13 +179,15 @@ export async function findOutletForIdentity(db: Executor, outletId: string) {
 }
 
 /**
- * The employee's own tips: only reports whose employee_id is this account. Unread counts what
- * reviewers and the system wrote that the reporter has not seen; no sealed column is read.
+ * Employee tips carrying one of `tags` (tags only the employee's tip secret yields). Unread counts
+ * what reviewers and the system wrote that the reporter has not seen; no sealed column is read.
  */
-export async function listTipsOfEmployee(db: Executor, employeeId: string) {
+export async function listTipsByTags(db: Executor, tags: readonly Uint8Array[]) {
+  if (tags.length === 0) return [];
   return db
     .selectFrom('reports')
     .select(['id', 'case_number', 'status', 'outcome', 'categories', 'attachment_count', 'consent_level', 'created_at', 'updated_at'])
+    .select(['employee_tip_tag', 'reporter_public_key'])
     .select((eb) => [
       eb
         .selectFrom('messages')
@@ -187,20 +203,49 @@ export async function listTipsOfEmployee(db: Executor, employeeId: string) {
         .where('messages.read_by_reporter_at', 'is', null)
         .as('unread'),
     ])
-    .where('employee_id', '=', employeeId)
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
+    .where('channel', '=', 'employee')
+    .where('employee_tip_tag', 'in', [...tags])
     .execute();
 }
 
-/** One tip, only if it is this employee's: someone else's case number finds nothing. */
-export async function findTipOfEmployee(db: Executor, employeeId: string, caseNumber: string) {
+/** An employee-channel tip by case number; whose it is, the caller checks with the tip secret. */
+export async function findEmployeeTip(db: Executor, caseNumber: string) {
   return db
     .selectFrom('reports')
     .select(['id', 'case_number', 'status', 'outcome', 'categories', 'consent_level', 'identity_present', 'created_at', 'payload_sealed'])
+    .select(['employee_tip_tag', 'reporter_public_key'])
     .where('case_number', '=', caseNumber)
-    .where('employee_id', '=', employeeId)
+    .where('channel', '=', 'employee')
+    .where('employee_tip_tag', 'is not', null)
     .executeTakeFirst();
+}
+
+/** The sealed list of tips filed before tags existed (migration 1400), or null once adopted. */
+export async function findPendingTips(db: Executor, employeeId: string): Promise<Uint8Array | null> {
+  const row = await db.selectFrom('employees').select('pending_tips_sealed').where('id', '=', employeeId).executeTakeFirst();
+  return row?.pending_tips_sealed ? new Uint8Array(row.pending_tips_sealed) : null;
+}
+
+export async function clearPendingTips(db: Executor, employeeId: string): Promise<void> {
+  await db.updateTable('employees').set({ pending_tips_sealed: null }).where('id', '=', employeeId).execute();
+}
+
+/** A pre-tag tip's reporter grants (K, and KI if any), to re-seal to the tip's own key. */
+export async function findUntaggedTipGrants(db: Executor, reportId: string) {
+  return db
+    .selectFrom('report_key_grants')
+    .innerJoin('reports', 'reports.id', 'report_key_grants.report_id')
+    .select(['report_key_grants.id', 'report_key_grants.sealed_key'])
+    .where('reports.id', '=', reportId)
+    .where('reports.channel', '=', 'employee')
+    .where('reports.employee_tip_tag', 'is', null)
+    .where('report_key_grants.recipient_kind', '=', 'reporter')
+    .execute();
+}
+
+export async function tagTip(db: Executor, reportId: string, tag: Uint8Array, publicKey: Uint8Array, grants: readonly { id: string; sealedKey: Uint8Array }[]): Promise<void> {
+  for (const g of grants) await db.updateTable('report_key_grants').set({ sealed_key: g.sealedKey }).where('id', '=', g.id).execute();
+  await db.updateTable('reports').set({ employee_tip_tag: tag, reporter_public_key: publicKey }).where('id', '=', reportId).execute();
 }
 
 /** The employee's own sealed identity and the grant of its key sealed to the employee. */

@@ -8,20 +8,23 @@ import { markReadByReporter, touchReporterActivity } from '../reports/repository
 import type { ReportPayload } from '../reports/model.js';
 import type { EmployeePrincipal } from './principal.js';
 import { payloadBinding } from '../reports/payload-binding.js';
-import { findTipOfEmployee, listTipsOfEmployee } from './repository.js';
+import { findEmployeeTip } from './repository.js';
+import { findOwnTips, tipKeyPair, tipSecretOf } from './tip-index.js';
 import type { Executor } from '../db/executor.js';
 
 /** Case numbers as newCaseNumber() makes them; anything else cannot be a tip and is a 404. */
 export const CASE_NUMBER = /^PG-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/;
 
-function principal(employee: EmployeePrincipal): KeyPrincipal {
-  return { kind: 'reporter', publicKey: employee.publicKey, privateKey: employee.privateKey };
-}
-
-/** "My tips": every report filed with this account's identity, newest first, without opening any key. */
+/**
+ * "My tips": every report whose tag and reporter key come from this account's tip secret, newest
+ * first, without opening any report key.
+ */
 export async function listMyTips(ctx: AppContext, employee: EmployeePrincipal) {
-  const rows = await listTipsOfEmployee(ctx.database.db, employee.id);
-  return rows.map((r) => ({
+  const secret = tipSecretOf(employee.privateKey);
+  const { tips } = await findOwnTips(ctx.database.db, secret);
+  secret.fill(0);
+  const newestFirst = tips.sort((a, b) => new Date(b.created_at).getTime() - new Date(a.created_at).getTime() || (a.id < b.id ? 1 : -1));
+  return newestFirst.map((r) => ({
     caseNumber: r.case_number,
     status: r.status,
     outcome: r.outcome,
@@ -35,15 +38,22 @@ export async function listMyTips(ctx: AppContext, employee: EmployeePrincipal) {
 }
 
 /**
- * Opens the report key K through the grant sealed to the employee's public key (the same grant an
- * anonymous reporter's receipt key opens). Null — a 404 to the caller — when the tip is not this
- * employee's or the grant does not open: ownership is checked by the query AND by cryptography.
+ * Opens the report key K through the grant sealed to the tip's own key pair, derived from the
+ * account's tip secret and the row's tag (the grant an anonymous reporter's receipt key opens).
+ * Null — a 404 to the caller — when the tag and reporter key are not this employee's or the grant
+ * does not open: ownership is a matter of cryptography, not of a column naming the account.
  */
 async function withTipKey<T>(db: Executor, employee: EmployeePrincipal, caseNumber: string, use: (tip: TipRow, key: Uint8Array) => Promise<T>): Promise<T | null> {
   if (!CASE_NUMBER.test(caseNumber)) return null;
-  const tip = await findTipOfEmployee(db, employee.id, caseNumber);
+  const tip = await findEmployeeTip(db, caseNumber);
   if (!tip) return null;
-  const key = await openReportKey(db, tip.id, 'report', principal(employee));
+  const secret = tipSecretOf(employee.privateKey);
+  const pair = tipKeyPair(secret, tip);
+  secret.fill(0);
+  if (!pair) return null;
+  const principal: KeyPrincipal = { kind: 'reporter', ...pair };
+  const key = await openReportKey(db, tip.id, 'report', principal);
+  pair.privateKey.fill(0);
   if (!key) return null;
   try {
     return await use(tip, key);
@@ -52,7 +62,7 @@ async function withTipKey<T>(db: Executor, employee: EmployeePrincipal, caseNumb
   }
 }
 
-type TipRow = NonNullable<Awaited<ReturnType<typeof findTipOfEmployee>>>;
+type TipRow = NonNullable<Awaited<ReturnType<typeof findEmployeeTip>>>;
 
 /** One tip with its payload, thread and files, decrypted for the employee; marks the thread read. */
 export async function openMyTip(ctx: AppContext, employee: EmployeePrincipal, caseNumber: string) {

@@ -48,7 +48,7 @@ export function stagingFields(fields: FieldMap) {
 }
 
 export function openUploadBatch(ctx: AppContext, fields: FieldMap): Promise<UploadBatch> {
-  return UploadBatch.open(ctx.database.db, stagingFields(fields));
+  return UploadBatch.open(ctx.database.db, ctx.images, stagingFields(fields));
 }
 
 /** Counts this POST; false when the address is over the limit (its files are then not even staged). */

@@ -4,6 +4,7 @@
  * and count limits and remembers, per file name, why a file was refused, for the re-rendered form.
  */
 import { newSymmetricKey, toBase64Url } from '../crypto/index.js';
+import { deleteAttachment } from '../reports/repository.js';
 import {
   ATTACHMENT_LIMITS,
   discardStagedFiles,
@@ -13,6 +14,7 @@ import {
   type UploadRejection,
 } from '../reports/attachments.js';
 import type { Readable } from 'node:stream';
+import type { ImageJobs } from '../images/jobs.js';
 import type { FieldMap } from '../fields.js';
 import type { Executor } from '../db/executor.js';
 
@@ -25,9 +27,12 @@ export type StagingFields = { stagingKey: string; staged: string[]; remove: stri
 export class UploadBatch {
   readonly files: StagedFile[];
   readonly refused: RefusedFile[] = [];
+  /** Files staged by this request (not an earlier attempt's), removed if the request fails. */
+  private readonly added: string[] = [];
 
   private constructor(
     private readonly db: Executor,
+    private readonly images: ImageJobs,
     readonly stagingKey: Uint8Array,
     existing: StagedFile[],
     private readonly limits: { maxFiles: number; maxFileBytes: number; maxTotalBytes: number },
@@ -39,12 +44,12 @@ export class UploadBatch {
    * Reopens the files an earlier attempt staged, dropping those the reporter ticked for removal.
    * An absent or malformed key starts a fresh batch (nothing staged can then be opened).
    */
-  static async open(db: Executor, fields: StagingFields, limits = ATTACHMENT_LIMITS): Promise<UploadBatch> {
+  static async open(db: Executor, images: ImageJobs, fields: StagingFields, limits = ATTACHMENT_LIMITS): Promise<UploadBatch> {
     const stagingKey = parseStagingKey(fields.stagingKey) ?? newSymmetricKey();
     const remove = new Set(fields.remove);
     await discardStagedFiles(db, fields.staged.filter((id) => remove.has(id)), stagingKey);
     const kept = await openStagedFiles(db, [...new Set(fields.staged.filter((id) => !remove.has(id)))], stagingKey);
-    return new UploadBatch(db, stagingKey, kept, limits);
+    return new UploadBatch(db, images, stagingKey, kept, limits);
   }
 
   get totalBytes(): number {
@@ -60,9 +65,20 @@ export class UploadBatch {
     }
     const room = this.limits.maxTotalBytes - this.totalBytes;
     const maxBytes = Math.min(this.limits.maxFileBytes, room);
-    const result = await stageUpload(this.db, stream, { name, declaredType, maxBytes, stagingKey: this.stagingKey });
-    if (result.ok) this.files.push(result.file);
+    const result = await stageUpload(this.db, stream, { name, declaredType, maxBytes, stagingKey: this.stagingKey, images: this.images });
+    if (result.ok) {
+      this.files.push(result.file);
+      this.added.push(result.file.id);
+    }
     else this.refused.push({ name, problem: result.reason === 'too_large' && maxBytes < this.limits.maxFileBytes ? 'total_too_large' : result.reason });
+  }
+
+  /**
+   * The request that brought these files failed (its body was cut, malformed or abandoned): its
+   * reporter never sees a form carrying their staging key, so they could never be attached.
+   */
+  async discardAdded(): Promise<void> {
+    for (const id of this.added.splice(0)) await deleteAttachment(this.db, id);
   }
 
   /** Records a file refused before it was read (its stream must be drained by the caller). */
@@ -89,7 +105,10 @@ export type FormWithFiles = {
   fields: FieldMap;
   truncated: ReadonlySet<string>;
   batch: UploadBatch | null;
-  /** The database went away while files were arriving: the text was read in full, the files were not kept. */
+  /**
+   * Files could not be stored now (the database went away, or every photo-processing place was
+   * taken): the text was read in full, the files of this attempt were not kept.
+   */
   storageFailed: boolean;
   /** Files sent in the 'files' field that were read and thrown away unstored. */
   discardedFiles: number;

@@ -2,6 +2,7 @@ import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool
 import type { DB } from '../db/schema.js';
 import type { ReportChannel, ReportStatus, Severity } from '../reports/lifecycle.js';
 import type { Executor } from '../db/executor.js';
+import { keyHolders } from '../accounts/key-holders.js';
 
 /**
  * Queue queries. Only plaintext metadata columns are read: nothing here selects a sealed column,
@@ -182,14 +183,7 @@ export async function countOpenAssigned(db: Executor, staffId: string): Promise<
   return Number(row.n);
 }
 
-/** Active reviewers with keys: who a case can be assigned to, shared with, or filtered by. */
+/** Approved key holders: who a case can be assigned to, shared with, or filtered by. */
 export async function listReviewers(db: Executor) {
-  return db
-    .selectFrom('staff')
-    .select(['id', 'username', 'is_custodian'])
-    .where('role', '=', 'reviewer')
-    .where('status', '=', 'active')
-    .where('public_key', 'is not', null)
-    .orderBy('username')
-    .execute();
+  return keyHolders(db).select(['id', 'username', 'is_custodian']).orderBy('username').execute();
 }

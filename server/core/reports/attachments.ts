@@ -14,6 +14,8 @@
 import { randomUUID } from 'node:crypto';
 import { fileTypeFromBuffer } from 'file-type';
 import sharp from 'sharp';
+import { ImageRefused, reencodeImage, type ImageFormat } from '../images/reencode.js';
+import type { ImageJobs, ImageTicket } from '../images/jobs.js';
 import {
   createSha256,
   decryptChunks,
@@ -56,7 +58,6 @@ export const ATTACHMENT_LIMITS = Object.freeze({
  */
 export const HEIC_SUPPORTED = (sharp.format.heif?.input?.fileSuffix ?? []).includes('.heic');
 
-type ImageFormat = 'jpeg' | 'png' | 'webp';
 type Handling = { kind: 'image'; output: ImageFormat; type: string } | { kind: 'stream'; type: string };
 
 const ALLOWED: Readonly<Record<string, Handling>> = {
@@ -71,7 +72,7 @@ const ALLOWED: Readonly<Record<string, Handling>> = {
 /** Types we store as they are, because no library here can remove their metadata: the form warns. */
 export const UNCLEANED_TYPES = ['application/pdf', 'video/mp4', 'text/plain'] as const;
 
-export type UploadRejection = 'type_not_allowed' | 'too_large' | 'empty' | 'not_utf8' | 'image_unreadable';
+export type UploadRejection = 'type_not_allowed' | 'too_large' | 'empty' | 'not_utf8' | 'image_unreadable' | 'image_too_large';
 export type StagedFile = { readonly id: string; readonly meta: AttachmentMeta };
 export type StageResult = { ok: true; file: StagedFile } | { ok: false; reason: UploadRejection };
 
@@ -82,25 +83,27 @@ class Rejected extends Error {
 }
 
 const SNIFF_BYTES = 4100; // what file-type needs to recognise every type it knows
-// Decoded images are held in memory by libvips; cap the pixel count against decompression bombs.
-const MAX_IMAGE_PIXELS = 80_000_000;
 
 /**
  * Streams one uploaded file into a staged attachment. The type is detected from the bytes, never
  * the name or the browser's claim (plain text excepted: it has no signature, so it is accepted when
- * declared text/plain and the bytes are valid UTF-8). Images are re-encoded without metadata.
- * Always consumes `source` to its end, so a multipart parser can move on to the next part.
+ * declared text/plain and the bytes are valid UTF-8). Images are re-encoded without metadata, one
+ * of the bounded `images` jobs (ImagesBusy when none is free: `source` is then left unread).
+ * Otherwise always consumes `source` to its end, so a multipart parser can move on to the next part.
  */
 export async function stageUpload(
   db: Executor,
   source: AsyncIterable<Uint8Array>,
-  opts: { name: string; declaredType: string; maxBytes: number; stagingKey: Uint8Array; uploadedBy?: 'reporter' | 'staff'; now?: Date },
+  opts: { name: string; declaredType: string; maxBytes: number; stagingKey: Uint8Array; images: ImageJobs; uploadedBy?: 'reporter' | 'staff'; now?: Date },
 ): Promise<StageResult> {
   const input = source[Symbol.asyncIterator]();
+  let ticket: ImageTicket | null = null;
   try {
     const prefix = await readPrefix(input, SNIFF_BYTES);
     if (prefix.byteLength === 0) throw new Rejected('empty');
     const handling = await classify(prefix, opts.declaredType);
+    // A place in the image queue before the photo is buffered: waiting photos hold memory too.
+    if (handling.kind === 'image') ticket = opts.images.admit();
     const id = randomUUID();
     const expires = new Date((opts.now ?? new Date()).getTime() + ATTACHMENT_LIMITS.stagingTtlMs);
     await insertStagedAttachment(db, id, opts.uploadedBy ?? 'reporter', expires);
@@ -108,7 +111,7 @@ export async function stageUpload(
       const fileKey = newSymmetricKey();
       const body =
         handling.kind === 'image'
-          ? await reencodeImage(await collect(prefix, input, opts.maxBytes), handling.output)
+          ? cleanedImage(ticket!, await collect(prefix, input, opts.maxBytes), handling.output)
           : checked(prefix, input, opts.maxBytes, handling.type === 'text/plain');
       const written = await writeChunks(db, id, fileKey, body);
       const meta: AttachmentMeta = {
@@ -129,6 +132,8 @@ export async function stageUpload(
     if (!(err instanceof Rejected)) throw err;
     await drain(input);
     return { ok: false, reason: err.reason };
+  } finally {
+    ticket?.release();
   }
 }
 
@@ -255,24 +260,16 @@ async function collect(prefix: Uint8Array, input: AsyncIterator<Uint8Array>, max
   return Buffer.concat(pieces);
 }
 
-/**
- * Decode and re-encode, dropping every embedded metadata block (EXIF incl. GPS, XMP, IPTC, ICC,
- * comments): sharp writes none of them unless asked. rotate() first applies the EXIF orientation
- * to the pixels, so the photo still stands the right way up once the EXIF is gone.
- */
-async function* reencodeImage(image: Buffer, output: ImageFormat): AsyncGenerator<Uint8Array> {
-  let cleaned: Buffer;
+/** The photo re-encoded in its turn among the image jobs; the uploaded bytes are wiped after. */
+async function* cleanedImage(ticket: ImageTicket, image: Buffer, output: ImageFormat): AsyncGenerator<Uint8Array> {
   try {
-    const pipeline = sharp(image, { limitInputPixels: MAX_IMAGE_PIXELS }).rotate();
-    if (output === 'jpeg') cleaned = await pipeline.jpeg({ quality: 90 }).toBuffer();
-    else if (output === 'png') cleaned = await pipeline.png().toBuffer();
-    else cleaned = await pipeline.webp({ quality: 90 }).toBuffer();
-  } catch {
-    throw new Rejected('image_unreadable');
+    yield await ticket.run(() => reencodeImage(image, output));
+  } catch (err) {
+    if (err instanceof ImageRefused) throw new Rejected(err.reason);
+    throw err;
   } finally {
     image.fill(0);
   }
-  yield cleaned;
 }
 
 /** Passes bytes through, enforcing the size cap and (for text) strict UTF-8 as they stream. */

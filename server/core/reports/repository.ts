@@ -1,6 +1,8 @@
 import { sql, type Insertable } from 'kysely';
 import type { KeyKind, ReportKeyGrantsTable, ReportsTable, ConsentLevel } from '../db/schema.js';
 import type { Executor } from '../db/executor.js';
+import { keyHolders } from '../accounts/key-holders.js';
+import { reporterDay } from '../reporter-time.js';
 
 /**
  * Every query of the shared report core. Functions take a Kysely instance or a transaction; the
@@ -59,19 +61,18 @@ export async function updateIdentity(
 ): Promise<void> {
   await trx
     .updateTable('reports')
-    .set({ consent_level: change.consentLevel, identity_present: true, identity_sealed: change.identitySealed, updated_at: new Date() })
+    .set({ consent_level: change.consentLevel, identity_present: true, identity_sealed: change.identitySealed })
     .where('id', '=', reportId)
     .execute();
 }
 
 /** The reporter did something: reviewers see it in the queue (and the feedback clock matters again). */
+/** Reporter activity, to the day only (../reporter-time.ts); updated_at stays the staff's clock. */
 export async function touchReporterActivity(trx: Executor, reportId: string, addedAttachments = 0): Promise<void> {
-  const now = new Date();
   await trx
     .updateTable('reports')
     .set((eb) => ({
-      last_reporter_activity_at: now,
-      updated_at: now,
+      last_reporter_activity_at: reporterDay(),
       attachment_count: eb('attachment_count', '+', addedAttachments),
     }))
     .where('id', '=', reportId)
@@ -80,11 +81,8 @@ export async function touchReporterActivity(trx: Executor, reportId: string, add
 
 // ---------------------------------------------------------------- key grants
 
-/** Active reviewers who can receive grants (a public key means they finished enrolment). */
-/** Enrolled, active reviewers: the staff a new report is sealed to. */
-function activeReviewers(db: Executor) {
-  return db.selectFrom('staff').where('role', '=', 'reviewer').where('status', '=', 'active').where('public_key', 'is not', null);
-}
+/** Approved key holders: the staff a new report is sealed to. */
+const activeReviewers = keyHolders;
 
 export async function listActiveReviewers(db: Executor) {
   const rows = await activeReviewers(db).select(['id', 'public_key', 'is_custodian']).orderBy('id').execute();
@@ -223,10 +221,11 @@ export async function listMessageRows(db: Executor, reportId: string) {
 }
 
 /** Marks everything not written by the reporter as read by the reporter. */
+/** Marks the thread read by the reporter, recording the day only (../reporter-time.ts). */
 export async function markReadByReporter(db: Executor, reportId: string, now = new Date()): Promise<void> {
   await db
     .updateTable('messages')
-    .set({ read_by_reporter_at: now })
+    .set({ read_by_reporter_at: reporterDay(now) })
     .where('report_id', '=', reportId)
     .where('author_kind', '<>', 'reporter')
     .where('read_by_reporter_at', 'is', null)

@@ -33,8 +33,11 @@ import type { Executor } from '../db/executor.js';
 export type ReporterKind =
   /** Public channel: a receipt is generated and the reporter's key pair is wrapped with its KEK. */
   | { kind: 'anonymous' }
-  /** Employee channel: the employee's own key pair (wrapped with their account KEK elsewhere). */
-  | { kind: 'employee'; employeeId: string; publicKey: Uint8Array };
+  /**
+   * Employee channel: a key pair and tag derived from the employee's tip secret
+   * (server/core/employees/tip-index.ts); nothing here names the account.
+   */
+  | { kind: 'employee'; publicKey: Uint8Array; tipTag: Uint8Array };
 
 export type SubmitReportInput = {
   reporter: ReporterKind;
@@ -92,7 +95,7 @@ type PreparedReporter = {
   receipt: string | null;
   receiptLookupHash: Uint8Array | null;
   wrappedPrivateKey: Uint8Array | null;
-  employeeId: string | null;
+  employeeTipTag: Uint8Array | null;
 };
 
 async function prepareReporter(
@@ -101,7 +104,7 @@ async function prepareReporter(
   installation: { receiptDerivationSalt: Uint8Array; receiptKdfCost: string },
 ): Promise<PreparedReporter> {
   if (reporter.kind === 'employee') {
-    return { publicKey: reporter.publicKey, receipt: null, receiptLookupHash: null, wrappedPrivateKey: null, employeeId: reporter.employeeId };
+    return { publicKey: reporter.publicKey, receipt: null, receiptLookupHash: null, wrappedPrivateKey: null, employeeTipTag: reporter.tipTag };
   }
   const receipt = generateReceipt();
   const keys = await ctx.kdf.deriveReceiptKeys(receipt, installation.receiptDerivationSalt, installation.receiptKdfCost);
@@ -109,7 +112,7 @@ async function prepareReporter(
   const wrappedPrivateKey = wrapKey(pair.privateKey, keys.kek);
   pair.privateKey.fill(0);
   keys.kek.fill(0);
-  return { publicKey: pair.publicKey, receipt, receiptLookupHash: keys.lookupHash, wrappedPrivateKey, employeeId: null };
+  return { publicKey: pair.publicKey, receipt, receiptLookupHash: keys.lookupHash, wrappedPrivateKey, employeeTipTag: null };
 }
 
 async function writeReport(
@@ -148,7 +151,7 @@ async function writeReport(
     reporter_public_key: reporter.publicKey,
     receipt_lookup_hash: reporter.receiptLookupHash,
     reporter_wrapped_private_key: reporter.wrappedPrivateKey,
-    employee_id: reporter.employeeId,
+    employee_tip_tag: reporter.employeeTipTag,
     ...slaDates(slaPolicy(await readSettings(ctx, trx)), input.immediateDanger),
   }, newCaseNumber);
   await grantReportKeys(trx, reportId, keys, { reporterPublicKey: reporter.publicKey, escrowPublicKey });

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB, SessionKind } from '../db/schema.js';
-import { CryptoError, hashToken, newToken, randomBytes, toBase64Url, unwrapKey, wrapKey } from '../crypto/index.js';
+import { CryptoError, fromUtf8, hashToken, newToken, randomBytes, toBase64Url, unwrapKey, utf8, wrapKey } from '../crypto/index.js';
 
 export type SessionPolicy = { readonly idleSeconds: number; readonly absoluteSeconds: number };
 
@@ -25,6 +25,20 @@ export type OpenSession = {
 const TOUCH_AFTER_MS = 60_000;
 
 /**
+ * A reporter session's principal is their report. Stored in clear it would join every follow-up
+ * visit (and its times) to the report; so the row keeps it wrapped under the cookie's secret half
+ * (`wrapKey`, base64url), which only the reporter's browser holds. Other kinds keep their account
+ * id in clear: an account signing in is no secret, and deactivation must end its sessions.
+ */
+function storedPrincipal(kind: SessionKind, principalId: string, secret: Uint8Array): string {
+  return kind === 'reporter' ? toBase64Url(wrapKey(utf8(principalId), secret)) : principalId;
+}
+
+function principalOf(kind: SessionKind, stored: string, secret: Uint8Array): string {
+  return kind === 'reporter' ? fromUtf8(unwrapKey(new Uint8Array(Buffer.from(stored, 'base64url')), secret)) : stored;
+}
+
+/**
  * Cookie = `<id>.<secret>`. The database keeps SHA-256(id) and the private key wrapped under the
  * secret, so a stolen database cannot open a session key and a stolen cookie without the database
  * has nothing to open. Any app instance holding the database can serve the session.
@@ -45,7 +59,7 @@ export async function createSession(
     .values({
       id_hash: hashToken(id),
       kind,
-      principal_id: principalId,
+      principal_id: storedPrincipal(kind, principalId, secret),
       wrapped_key: privateKey ? wrapKey(privateKey, secret) : null,
       data: JSON.stringify(data),
       created_at: now,
@@ -79,18 +93,18 @@ export async function loadSession(db: Kysely<DB>, kind: SessionKind, cookieValue
     return null;
   }
   let privateKey: Uint8Array | null = null;
-  if (row.wrapped_key) {
-    try {
-      privateKey = unwrapKey(new Uint8Array(row.wrapped_key), parsed.secret);
-    } catch (err) {
-      if (err instanceof CryptoError) return null; // right id, wrong secret: not this session's cookie
-      throw err;
-    }
+  let principalId: string;
+  try {
+    principalId = principalOf(kind, row.principal_id, parsed.secret);
+    if (row.wrapped_key) privateKey = unwrapKey(new Uint8Array(row.wrapped_key), parsed.secret);
+  } catch (err) {
+    if (err instanceof CryptoError) return null; // right id, wrong secret: not this session's cookie
+    throw err;
   }
   if (now.getTime() - lastSeen.getTime() > TOUCH_AFTER_MS) {
     await db.updateTable('sessions').set({ last_seen_at: now }).where('id_hash', '=', idHash).execute();
   }
-  return { kind, principalId: row.principal_id, privateKey, data: row.data ?? {}, idHash, createdAt: new Date(row.created_at) };
+  return { kind, principalId, privateKey, data: row.data ?? {}, idHash, createdAt: new Date(row.created_at) };
 }
 
 export async function updateSessionData(db: Kysely<DB>, idHash: Uint8Array, data: Record<string, unknown>): Promise<void> {
@@ -102,7 +116,7 @@ export async function destroySession(db: Kysely<DB>, cookieValue: unknown): Prom
   if (parsed) await db.deleteFrom('sessions').where('id_hash', '=', hashToken(parsed.id)).execute();
 }
 
-/** Ends every session of one principal (deactivation, password change, recovery). */
+/** Ends every session of one account (deactivation, password change, recovery); not for reporters, whose rows do not name them. */
 export async function destroySessionsOf(db: Kysely<DB>, kind: SessionKind, principalId: string): Promise<number> {
   const result = await db.deleteFrom('sessions').where('kind', '=', kind).where('principal_id', '=', principalId).executeTakeFirst();
   return Number(result.numDeletedRows);

@@ -70,6 +70,11 @@ export function employeeTipRoutes(ctx: AppContext): Router {
     if (!form.limit.ok) throw new ServiceUnavailableError();
     const allowed = form.limit.value;
     const batch = form.batch ?? (await openUploadBatch(ctx, form.fields));
+    if (form.storageFailed) {
+      // A photo found every processing place taken: nothing was added, the note and files kept.
+      res.setHeader('Retry-After', '30');
+      return renderTip(req, res, 503, { files: { batch, note: first(form.fields, 'note').slice(0, MESSAGE_MAX_CHARS * 2), errorKey: 'errors.formKeptMessage' } });
+    }
     const note = fileNoteForm.safeParse({ note: first(form.fields, 'note') });
     const problem = filesProblem(allowed, batch, note.success);
     if (problem || !note.success) {

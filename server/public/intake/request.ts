@@ -6,6 +6,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { AppContext } from '../../core/context.js';
 import { isMultipart } from '../../web/csrf.js';
 import { isDatabaseUnavailable } from '../../core/errors.js';
+import { ImagesBusy } from '../../core/images/jobs.js';
 import { limitsOf, takeRateLimit, type RateLimitRule } from '../../core/rate-limit.js';
 import { clientSource } from '../../web/client.js';
 import { ATTACHMENT_LIMITS } from '../../core/reports/attachments.js';
@@ -20,6 +21,14 @@ import type { FormWithFiles, UploadBatch } from '../../core/intake/uploads.js';
  * until they expire, so without this one address could park gigabytes of ciphertext an hour.
  */
 export const UPLOAD_LIMIT: RateLimitRule = { bucket: 'upload', limit: 40, windowSeconds: 3600 };
+
+/** File parts read from one body: more than the form's limit, so extra files are refused by name. */
+const MULTIPART_MAX_FILES = ATTACHMENT_LIMITS.maxFiles * 3;
+/**
+ * One body: every file the form allows at its largest, plus the text. Anything bigger is not a
+ * browser filling in the form; it is refused before more of it is read.
+ */
+const MULTIPART_MAX_BODY_BYTES = ATTACHMENT_LIMITS.maxFiles * ATTACHMENT_LIMITS.maxFileBytes + 8 * 1024 * 1024;
 
 /** A form that carried text only (urlencoded, or kept from a request whose files were not read). */
 export function textOnlyForm(fields: FieldMap): FormWithFiles {
@@ -46,9 +55,12 @@ export async function readFormWithFiles(ctx: AppContext, req: Request, res: Resp
   let storageFailed = false;
   let discardedFiles = 0;
   const source = clientSource(req);
-  const { fields, truncated } = await parseMultipart(req, res, {
+  const parsing = parseMultipart(req, res, {
     maxFieldBytes: FIELD_LIMITS.fieldBytes,
     maxFileBytes: ATTACHMENT_LIMITS.maxFileBytes,
+    maxFiles: MULTIPART_MAX_FILES,
+    maxBodyBytes: MULTIPART_MAX_BODY_BYTES,
+    idleTimeoutMs: ctx.config.uploadIdleTimeoutMs,
     onFile: async (file, fieldsSoFar) => {
       const limit = await decide();
       if (!limit.ok || !limit.value || storageFailed || file.field !== 'files') {
@@ -65,13 +77,18 @@ export async function readFormWithFiles(ctx: AppContext, req: Request, res: Resp
         }
         await batch.accept(file.name, file.declaredType, file.stream);
       } catch (err) {
-        // Keep reading: the fields after this file still reach the re-rendered form.
-        if (!isDatabaseUnavailable(err)) throw err;
+        // Keep reading: the fields after this file still reach the re-rendered form (503, everything typed).
+        if (!isDatabaseUnavailable(err) && !(err instanceof ImagesBusy)) throw err;
         storageFailed = true;
         discardedFiles++;
         file.stream.resume();
       }
     },
+  });
+  const { fields, truncated } = await parsing.catch(async (err: unknown) => {
+    // The body was cut, malformed or abandoned: what it staged can never be attached.
+    await batch?.discardAdded().catch(() => {});
+    throw err;
   });
   return { fields, truncated, batch, storageFailed, discardedFiles, limit: await decide() };
 }

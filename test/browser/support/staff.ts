@@ -6,7 +6,8 @@ import type { RunningApp } from './app-server.js';
 import type { BrowserSession } from './session.js';
 import { zh } from './text.js';
 
-export type BrowserStaff = { username: string; password: string; totpSecret: string; recoveryKey: string };
+/** `fingerprint`: the key fingerprint a reviewer reads out to a custodian (absent for admins). */
+export type BrowserStaff = { username: string; password: string; totpSecret: string; recoveryKey: string; fingerprint?: string };
 
 /** What an operator does once with the CLI: create the first account and hand over its link. */
 export async function operatorCreatesStaff(app: RunningApp, opts: { username: string; role: 'admin' | 'reviewer'; custodian?: boolean }): Promise<string> {
@@ -49,9 +50,11 @@ export async function enrolInBrowser(s: BrowserSession, link: string, username: 
   const staff = { username, password, totpSecret, recoveryKey };
   await page.getByLabel(zh('staff.fields.code'), { exact: true }).fill(await codeFor(staff));
   await s.navigate(() => page.getByRole('button', { name: zh('staff.enrol.totpSubmit') }).click());
-  await s.check('staff home after enrolment');
-  expect(new URL(page.url()).pathname).toBe('/staff');
-  return staff;
+  await s.check('staff enrolment complete', { status: 200, screenshot: shots ? 'staff-enrol-done' : undefined });
+  expect(new URL(page.url()).pathname).toBe('/staff/enrol/done');
+  const shown = page.locator('#key-fingerprint');
+  if ((await shown.count()) === 0) return staff;
+  return { ...staff, fingerprint: ((await shown.textContent()) ?? '').trim() };
 }
 
 export async function loginInBrowser(s: BrowserSession, app: RunningApp, staff: BrowserStaff, shots = false): Promise<void> {
