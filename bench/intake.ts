@@ -20,6 +20,7 @@ import { ImageJobs } from '../server/core/images/jobs.js';
 import { loadConfig } from '../server/core/config.js';
 import { createLogger } from '../server/core/logger.js';
 import { openPostgres, type Database } from '../server/core/db/index.js';
+import { auditKeysFrom, withAuditKeys } from '../server/core/audit/keys.js';
 import { migrateToLatest } from '../server/core/db/migrator.js';
 import { ensureInstallation } from '../server/core/installation/repository.js';
 import { createPublicApp } from '../server/public/app.js';
@@ -184,7 +185,8 @@ async function startApp(opts: IntakeBenchOptions): Promise<BenchEnv> {
     ARGON2_PARALLELISM: String(opts.argon2.parallelism),
     ARGON2_MAX_CONCURRENT: String(opts.argon2.maxConcurrent),
   });
-  const database = openPostgres(url.toString(), config.database.driver === 'pg' ? config.database.poolSize : 10);
+  const opened = openPostgres(url.toString(), config.database.driver === 'pg' ? config.database.poolSize : 10);
+  const database = { ...opened, db: withAuditKeys(opened.db, auditKeysFrom(config.secrets)) };
   await migrateToLatest(database.db);
   const kdf = new Kdf(config.argon2);
   await ensureInstallation(database.db, kdf.currentCost(), config.secrets.receiptPepper);

@@ -36,6 +36,7 @@ import { createStaffApp } from '../server/staff/app.js';
 import type { AppContext } from '../server/core/context.js';
 import { createSession } from '../server/core/sessions/store.js';
 import { submitReport } from '../server/core/reports/service.js';
+import { auditKeysFrom, withAuditKeys } from '../server/core/audit/keys.js';
 import { CATEGORY_CODES } from '../server/core/intake/taxonomy.js';
 import { PROVINCE_CODES } from '../server/core/reports/model.js';
 import { rebuildQueueCounts } from '../server/core/queue/repository.js';
@@ -89,7 +90,8 @@ async function startEnv(databaseUrl: string, keep: boolean, log: (line: string) 
     DATA_DIR: mkdtempSync(path.join(tmpdir(), 'parcelguard-bench-')),
     LOG_LEVEL: 'warn',
   });
-  const database: Database = openPostgres(url.toString(), 10);
+  const opened: Database = openPostgres(url.toString(), 10);
+  const database: Database = { ...opened, db: withAuditKeys(opened.db, auditKeysFrom(config.secrets)) };
   await migrateToLatest(database.db);
   const kdf = new Kdf(config.argon2);
   await ensureInstallation(database.db, kdf.currentCost(), config.secrets.receiptPepper);

@@ -7,6 +7,8 @@ import { openDatabase } from './core/db/index.js';
 import { migrateToLatest } from './core/db/migrator.js';
 import { cryptoReady, formatKdfCost, Kdf } from './core/crypto/index.js';
 import { ensureInstallation } from './core/installation/repository.js';
+import { auditKeysFrom, withAuditKeys } from './core/audit/keys.js';
+import { checkpointDir, startAuditCheckpoints } from './core/audit/checkpoints.js';
 import { startMaintenance } from './core/maintenance/runner.js';
 import { MAINTENANCE_TASKS } from './core/maintenance/tasks.js';
 import type { AppContext } from './core/context.js';
@@ -32,7 +34,9 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   await cryptoReady();
-  const database = await openDatabase(config.database);
+  const opened = await openDatabase(config.database);
+  // The audit chain's keys come from the secrets file and travel with the database handle.
+  const database = { ...opened, db: withAuditKeys(opened.db, auditKeysFrom(config.secrets)) };
   if (config.migrateOnStart) await migrateToLatest(database.db);
   await ensureInstallation(database.db, formatKdfCost(config.argon2), config.secrets.receiptPepper);
 
@@ -42,6 +46,12 @@ async function main(): Promise<void> {
     await listen(createStaffApp(ctx), config.staff, 'staff', logger),
   ];
   const stopMaintenance = startMaintenance(database.db, MAINTENANCE_TASKS, logger, config.maintenanceIntervalMs);
+  const checkpoints = startAuditCheckpoints(database.db, {
+    dir: checkpointDir(config.dataDir),
+    instanceId: config.instanceId,
+    intervalMs: config.auditCheckpointSeconds * 1000,
+    logger,
+  });
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -53,6 +63,8 @@ async function main(): Promise<void> {
     const drained = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
     for (const server of servers) server.closeIdleConnections();
     void Promise.all(drained).then(async () => {
+      // The last checkpoint records the head every request wrote, before the database goes.
+      await checkpoints.stop();
       await database.close().catch(() => {});
       logger.info('stopped');
       process.exit(0);

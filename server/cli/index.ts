@@ -3,6 +3,7 @@ import { openDatabase, type Database } from '../core/db/index.js';
 import { migrateToLatest } from '../core/db/migrator.js';
 import { cryptoReady, formatKdfCost, Kdf } from '../core/crypto/index.js';
 import { ensureInstallation } from '../core/installation/repository.js';
+import { auditKeysFrom, withAuditKeys } from '../core/audit/keys.js';
 import { EXIT, findCommand, isHelp, runCommand, usage, type CliContext } from './commands/index.js';
 
 /**
@@ -35,7 +36,8 @@ async function main(argv: string[]): Promise<number> {
     database = await openDatabase(config.database);
     if (config.migrateOnStart) await migrateToLatest(database.db);
     await ensureInstallation(database.db, formatKdfCost(config.argon2), config.secrets.receiptPepper);
-    const ctx: CliContext = { db: database.db, config, kdf: new Kdf(config.argon2), out: print, err: printErr };
+    const db = withAuditKeys(database.db, auditKeysFrom(config.secrets));
+    const ctx: CliContext = { db, config, kdf: new Kdf(config.argon2), out: print, err: printErr };
     return await runCommand(ctx, argv);
   } finally {
     await database?.close();

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -42,6 +42,8 @@ const envSchema = z.object({
   SLA_ACK_HOURS: positiveInt.default(24),
   SLA_FEEDBACK_DAYS: positiveInt.default(30),
   REFERRAL_REQUIRES_APPROVAL: bool.default(false),
+  INSTANCE_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, dash and underscore, at most 64').optional(),
+  AUDIT_CHECKPOINT_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
   MAINTENANCE_INTERVAL_SECONDS: positiveInt.default(300),
   UPLOAD_IDLE_TIMEOUT_SECONDS: positiveInt.default(60),
   // Half the cores by default: the other half stays free for argon2id, so sign-in is never starved.
@@ -114,6 +116,10 @@ export type Config = {
   };
   /** Four-eyes: a referral to the authorities counts only once a second reviewer approves it. */
   readonly referralRequiresApproval: boolean;
+  /** Names this process's audit checkpoint file; unique per running instance. */
+  readonly instanceId: string;
+  /** How often the audit chain's head is checkpointed outside the database (when it moved). */
+  readonly auditCheckpointSeconds: number;
   /** A file-carrying body that sends nothing for this long is cut off. */
   readonly uploadIdleTimeoutMs: number;
   /** Photos re-encoded at once, and how many more may wait; past that a form with a photo answers 503. */
@@ -164,6 +170,8 @@ export function loadConfig(env: Env = process.env): Config {
       feedbackDays: e.SLA_FEEDBACK_DAYS,
     },
     referralRequiresApproval: e.REFERRAL_REQUIRES_APPROVAL,
+    instanceId: e.INSTANCE_ID ?? defaultInstanceId(),
+    auditCheckpointSeconds: e.AUDIT_CHECKPOINT_SECONDS,
     uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_SECONDS * 1000,
     images: { concurrency: e.IMAGE_CONCURRENCY, queueLength: e.IMAGE_QUEUE_LENGTH },
     secrets: loadSecrets(e.SECRETS_FILE ? resolve(e.SECRETS_FILE) : resolve(dataDir, 'secrets.json')),
@@ -175,6 +183,12 @@ function site(host: string, port: number, url: string | undefined): Site {
   // An IPv6 literal needs brackets in a URL.
   const origin = new URL(url ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`);
   return { host, port, url: origin, secure: origin.protocol === 'https:' };
+}
+
+/** The host name, cut to what a file name allows; set INSTANCE_ID when one host runs several instances. */
+function defaultInstanceId(): string {
+  const name = hostname().replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64);
+  return name || 'instance';
 }
 
 function stripEmpty(env: Env): Env {

@@ -12,6 +12,7 @@ import { createTestDatabase, type TestDatabase } from './db.js';
 import { cryptoReady, formatKdfCost, Kdf } from '../../server/core/crypto/index.js';
 import { ImageJobs } from '../../server/core/images/jobs.js';
 import { ensureInstallation } from '../../server/core/installation/repository.js';
+import { auditKeysFrom, withAuditKeys } from '../../server/core/audit/keys.js';
 
 export type TestApp = {
   /** The public reporting site, as server/main.ts serves it on PORT. */
@@ -50,7 +51,9 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   });
   const logger = createLogger(config.logLevel, sink);
   await cryptoReady();
-  const database = await createTestDatabase();
+  const created = await createTestDatabase();
+  // As main.ts: the audit chain keys of this app's secrets file travel with its database handle.
+  const database: TestDatabase = { ...created, db: withAuditKeys(created.db, auditKeysFrom(config.secrets)) };
   await ensureInstallation(database.db, formatKdfCost(config.argon2), config.secrets.receiptPepper);
   const ctx: AppContext = { config, database, logger, kdf: new Kdf(config.argon2), images: new ImageJobs(config.images) };
   return { publicApp: createPublicApp(ctx), staffApp: createStaffApp(ctx), ctx, config, database, logs, close: () => database.drop() };

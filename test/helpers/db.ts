@@ -4,6 +4,7 @@ import pg from 'pg';
 import { openPglite, openPostgres, type Database } from '../../server/core/db/index.js';
 import { migrateToLatest } from '../../server/core/db/migrator.js';
 import { cryptoReady } from '../../server/core/crypto/index.js';
+import { withAuditKeys } from '../../server/core/audit/keys.js';
 
 export type TestDatabase = Database & { readonly name: string; drop(): Promise<void> };
 
@@ -13,7 +14,9 @@ export type TestDatabase = Database & { readonly name: string; drop(): Promise<v
  * otherwise an in-memory PGlite instance.
  */
 export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
-  const database = process.env.DATABASE_URL ? await createPostgresDatabase(process.env.DATABASE_URL) : await createPgliteDatabase();
+  const created = process.env.DATABASE_URL ? await createPostgresDatabase(process.env.DATABASE_URL) : await createPgliteDatabase();
+  // Fresh audit keys per database, as a secrets file would give; createTestApp attaches its config's.
+  const database = { ...created, db: withAuditKeys(created.db, { chain: new Uint8Array(randomBytes(32)), checkpoint: new Uint8Array(randomBytes(32)) }) };
   if (options.migrate !== false) await migrateToLatest(database.db);
   return database;
 }

@@ -7,7 +7,8 @@ import { createEmployee, createTestOutlet, type TestEmployee } from '../helpers/
 import { createTestReviewer, postReportForm, type TestStaff } from '../helpers/reports.js';
 import { fromUtf8, openJson, openRecord } from '../../server/core/crypto/index.js';
 import { openReportKey } from '../../server/core/reports/keys.js';
-import { appendMessage, messageContext } from '../../server/core/reports/messages.js';
+import { appendMessage, messageContext, messageBinding } from '../../server/core/reports/messages.js';
+import { payloadBinding } from '../../server/core/reports/payload-binding.js';
 import type { IdentityRecord, ReportPayload } from '../../server/core/reports/model.js';
 
 let t: TestApp;
@@ -96,7 +97,7 @@ describe('the employee tip form', () => {
     expect(await openReportKey(t.database.db, report.id, 'identity', asStaff(reviewer))).toBeNull();
 
     const k = await openReportKey(t.database.db, report.id, 'report', asStaff(reviewer));
-    const payload = openJson<ReportPayload>(k!, 'payload', report.id, new Uint8Array(report.payload_sealed));
+    const payload = openJson<ReportPayload>(k!, 'payload', report.id, new Uint8Array(report.payload_sealed), payloadBinding(report));
     expect(payload.parcel).toMatchObject({
       waybillNumbers: ['ZT7712345678', 'ZT7712345679'],
       courierCompany: '中通快递',
@@ -201,7 +202,7 @@ describe('my tips', () => {
     const row = await t.database.db.selectFrom('messages').selectAll().where('report_id', '=', report.id).where('author_kind', '=', 'reporter').executeTakeFirstOrThrow();
     expect(Buffer.from(row.body_sealed!).toString('utf8')).not.toContain('暂扣');
     const k = (await openReportKey(t.database.db, report.id, 'report', asStaff(reviewer)))!;
-    expect(fromUtf8(openRecord(k, 'message', messageContext(report.id, row.id), new Uint8Array(row.body_sealed!)))).toBe('还在网点暂扣，约 4.2 公斤。');
+    expect(fromUtf8(openRecord(k, 'message', messageContext(report.id, row.id), new Uint8Array(row.body_sealed!), messageBinding(row.author_kind, row.author_id)))).toBe('还在网点暂扣，约 4.2 公斤。');
     const audit = await t.database.db.selectFrom('audit_log').selectAll().where('case_id', '=', report.id).where('event', '=', 'report.reporter_message').executeTakeFirstOrThrow();
     expect(audit.actor_kind).toBe('reporter');
     expect(audit.actor_id).toBeNull();

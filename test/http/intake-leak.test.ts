@@ -21,6 +21,7 @@ import { createPublicApp } from '../../server/public/app.js';
 import { cryptoReady, formatKdfCost, Kdf } from '../../server/core/crypto/index.js';
 import { ImageJobs } from '../../server/core/images/jobs.js';
 import { openPglite, type Database } from '../../server/core/db/index.js';
+import { auditKeysFrom, withAuditKeys } from '../../server/core/audit/keys.js';
 import { migrateToLatest } from '../../server/core/db/migrator.js';
 import { ensureInstallation } from '../../server/core/installation/repository.js';
 import { openReportKey } from '../../server/core/reports/keys.js';
@@ -83,7 +84,7 @@ beforeAll(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'parcelguard-leak-'));
     const pglite = await openPglite(dataDir);
     await migrateToLatest(pglite.db);
-    database = { ...pglite, drop: () => pglite.close() };
+    database = { ...pglite, db: withAuditKeys(pglite.db, auditKeysFrom(config.secrets)), drop: () => pglite.close() };
   }
   await ensureInstallation(database.db, formatKdfCost(config.argon2), config.secrets.receiptPepper);
   const logger = createLogger(config.logLevel, new Writable({ write: (chunk, _e, done) => (logs.push(String(chunk)), done()) }));

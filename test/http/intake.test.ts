@@ -7,6 +7,7 @@ import { createTestReviewer, hiddenFields, postReportForm, receiptFrom, submitTh
 import { openJson } from '../../server/core/crypto/index.js';
 import { openReportKey } from '../../server/core/reports/keys.js';
 import { listReportAttachments } from '../../server/core/reports/attachments.js';
+import { payloadBinding } from '../../server/core/reports/payload-binding.js';
 import type { ReportPayload } from '../../server/core/reports/model.js';
 
 let t: TestApp;
@@ -24,9 +25,9 @@ const main = (html: string) => /<main[\s\S]*<\/main>/.exec(html)?.[0] ?? '';
 const reportCount = async () => Number((await t.database.db.selectFrom('reports').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
 
 async function payloadOf(reportId: string): Promise<ReportPayload> {
-  const row = await t.database.db.selectFrom('reports').select('payload_sealed').where('id', '=', reportId).executeTakeFirstOrThrow();
+  const row = await t.database.db.selectFrom('reports').select(['channel', 'created_at', 'payload_sealed']).where('id', '=', reportId).executeTakeFirstOrThrow();
   const k = await openReportKey(t.database.db, reportId, 'report', asStaff());
-  return openJson<ReportPayload>(k!, 'payload', reportId, new Uint8Array(row.payload_sealed));
+  return openJson<ReportPayload>(k!, 'payload', reportId, new Uint8Array(row.payload_sealed), payloadBinding(row));
 }
 
 async function latestReport() {

@@ -20,7 +20,7 @@ describe('audit log', () => {
       ),
     );
     const verdict = await verifyAuditChain(db);
-    expect(verdict).toEqual({ ok: true, rows: 13 });
+    expect(verdict).toEqual({ ok: true, rows: 13, unkeyedRows: 0, headSeq: 13, checkpointsMatched: 0 });
   });
 
   it('a rolled-back change leaves no audit row', async () => {

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { runCli } from '../helpers/cli.js';
 import { formatEscrowKeyFile, parseEscrowKeyFile } from '../../server/core/escrow/service.js';
+import { payloadBinding } from '../../server/core/reports/payload-binding.js';
 import { fromBase64, generateBoxKeyPair, newSymmetricKey, sealJson, sealKeyTo } from '../../server/core/crypto/index.js';
 
 let t: TestApp;
@@ -32,14 +33,16 @@ async function sealedReport(caseNumber: string, payload: unknown, escrow: Uint8A
   const id = randomUUID();
   const reportKey = newSymmetricKey();
   const reporter = generateBoxKeyPair();
+  const createdAt = new Date();
   await db()
     .insertInto('reports')
     .values({
       id,
       case_number: caseNumber,
       channel: 'public',
+      created_at: createdAt,
       categories: ['spy_equipment'],
-      payload_sealed: sealJson(reportKey, 'payload', id, payload),
+      payload_sealed: sealJson(reportKey, 'payload', id, payload, payloadBinding({ channel: 'public', created_at: createdAt })),
       reporter_public_key: reporter.publicKey,
       triage_due_at: new Date(Date.now() + 3600_000),
       feedback_due_at: new Date(Date.now() + 30 * 86400_000),

@@ -9,6 +9,7 @@ import { submitReport } from '../../server/core/reports/service.js';
 import { insertReport } from '../../server/core/reports/report-repository.js';
 import { randomUUID } from 'node:crypto';
 import type { IdentityRecord, ReportPayload } from '../../server/core/reports/model.js';
+import { payloadBinding } from '../../server/core/reports/payload-binding.js';
 import type { AppContext } from '../../server/core/context.js';
 
 let t: TestApp;
@@ -66,7 +67,7 @@ describe('submitReport', () => {
     expect(row).toMatchObject({ channel: 'public', status: 'new', severity: 'normal', province: 'GD', identity_present: false, consent_level: 'none' });
 
     const k = await openReportKey(t.database.db, reportId, 'report', asStaff(reviewer));
-    const payload = openJson<ReportPayload>(k!, 'payload', reportId, new Uint8Array(row.payload_sealed));
+    const payload = openJson<ReportPayload>(k!, 'payload', reportId, new Uint8Array(row.payload_sealed), payloadBinding(row));
     expect(payload).toMatchObject({ version: 1, description: 'sealed description text', categories: ['spy_equipment'], attachments: [] });
 
     const me = await reporterKeyPair(receipt!, reportId);

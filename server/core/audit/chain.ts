@@ -1,4 +1,4 @@
-import { sha256, utf8 } from '../crypto/index.js';
+import { hmacSha256, sha256, utf8 } from '../crypto/index.js';
 
 /** The first row's prev_hash. */
 export const GENESIS_HASH = new Uint8Array(32);
@@ -26,9 +26,36 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-/** hash = SHA-256(prev_hash || canonical JSON of the row's fields). */
+/**
+ * Chain versions. Version 1 (rows written before 2026-12) is an unkeyed SHA-256 chain: anyone who
+ * can write to the database can recompute it. Version 2 is keyed with a secret from the secrets
+ * file, so an edited row cannot be given a valid hash without that file. Once a version-2 row
+ * exists, every later row must be version 2 too (verify.ts), so a writer cannot fall back to the
+ * unkeyed form for new rows.
+ */
+export const CHAIN_VERSION = 2;
+export type ChainVersion = 1 | 2;
+
+/**
+ * The row hash.
+ *   version 1: SHA-256(prev_hash ‖ UTF-8(canonical JSON of the fields))
+ *   version 2: HMAC-SHA-256(chain key, prev_hash ‖ UTF-8(canonical JSON of the fields plus
+ *              "chainVersion": 2)); the version is inside the MAC, so it cannot be relabelled.
+ */
+export function rowHash(version: ChainVersion, chainKey: Uint8Array | null, prevHash: Uint8Array, fields: ChainFields): Uint8Array {
+  if (version === 1) return sha256(chainInput(prevHash, fields, {}));
+  if (!chainKey) throw new Error('rowHash: version 2 needs the chain key');
+  return hmacSha256(chainKey, chainInput(prevHash, fields, { chainVersion: 2 }));
+}
+
+/** Version-1 hash: SHA-256(prev_hash || canonical JSON of the row's fields). */
 export function chainHash(prevHash: Uint8Array, fields: ChainFields): Uint8Array {
+  return rowHash(1, null, prevHash, fields);
+}
+
+function chainInput(prevHash: Uint8Array, fields: ChainFields, extra: Record<string, number>): Uint8Array {
   const body = canonicalJson({
+    ...extra,
     seq: fields.seq,
     occurredAt: fields.occurredAt.toISOString(),
     actorKind: fields.actorKind,
@@ -42,5 +69,5 @@ export function chainHash(prevHash: Uint8Array, fields: ChainFields): Uint8Array
   const input = new Uint8Array(prevHash.length + bodyBytes.length);
   input.set(prevHash, 0);
   input.set(bodyBytes, prevHash.length);
-  return sha256(input);
+  return input;
 }

@@ -2,7 +2,8 @@ import { sql, type Transaction } from 'kysely';
 import type { DB } from '../db/schema.js';
 import type { ActorKind } from '../db/schema.js';
 import type { AuditDetails, AuditEvent } from './events.js';
-import { chainHash, GENESIS_HASH } from './chain.js';
+import { CHAIN_VERSION, GENESIS_HASH, rowHash } from './chain.js';
+import { auditKeysOf } from './keys.js';
 import { reporterDay } from '../reporter-time.js';
 import type { Executor } from '../db/executor.js';
 
@@ -24,6 +25,7 @@ const AUDIT_CHAIN_LOCK = 0x7067_6175_6469_74n;
  * concurrent appends line up behind each other and each sees its predecessor's hash.
  */
 export async function appendAudit(trx: Transaction<DB>, entry: AuditEntry): Promise<void> {
+  const { chain: chainKey } = auditKeysOf(trx);
   await sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK.toString()}::bigint)`.execute(trx);
   const last = await trx.selectFrom('audit_log').select('hash').orderBy('seq', 'desc').limit(1).executeTakeFirst();
   const { rows } = await sql<{ seq: number; now: Date }>`select nextval('audit_log_seq')::bigint as seq, date_trunc('milliseconds', clock_timestamp()) as now`.execute(trx);
@@ -55,9 +57,15 @@ export async function appendAudit(trx: Transaction<DB>, entry: AuditEntry): Prom
       subject_id: fields.subjectId,
       details: JSON.stringify(fields.details),
       prev_hash: prevHash,
-      hash: chainHash(prevHash, fields),
+      hash: rowHash(CHAIN_VERSION, chainKey, prevHash, fields),
+      chain_version: CHAIN_VERSION,
     })
     .execute();
+}
+
+/** The newest row: what a checkpoint records. */
+export async function auditHead(db: Executor) {
+  return db.selectFrom('audit_log').select(['seq', 'hash', 'chain_version']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
 }
 
 /** Rows in chain order, a page at a time (the whole log need not fit in memory). */

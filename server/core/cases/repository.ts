@@ -148,7 +148,7 @@ export async function listNoteRows(db: Executor, reportId: string) {
   const rows = await db
     .selectFrom('notes as n')
     .innerJoin('staff as s', 's.id', 'n.author_id')
-    .select(['n.id', 'n.body_sealed', 'n.created_at', 's.username'])
+    .select(['n.id', 'n.author_id', 'n.body_sealed', 'n.created_at', 's.username'])
     .where('n.report_id', '=', reportId)
     .orderBy('n.seq')
     .execute();

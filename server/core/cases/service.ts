@@ -14,6 +14,8 @@ import { openCase, type OpenCase } from './access.js';
 import { holdsGrant, listCaseHolders, listLinks, listNoteRows, listTimelineRows, markReadByStaff, usernamesOf, viewSummary, type CaseRow } from './repository.js';
 
 const TIMELINE_LIMIT = 200;
+import { noteBinding } from './note-binding.js';
+import { payloadBinding } from '../reports/payload-binding.js';
 import { allowedTransitions } from './transitions.js';
 import type { Executor } from '../db/executor.js';
 
@@ -65,7 +67,7 @@ async function assembleView(trx: Executor, c: OpenCase, now: Date) {
       report: summarise(row),
       badge: slaBadgeOf(row, now),
       transitions: allowedTransitions(row.status),
-      payload: openJson<ReportPayload>(reportKey, 'payload', row.id, new Uint8Array(row.payload_sealed)),
+      payload: openJson<ReportPayload>(reportKey, 'payload', row.id, new Uint8Array(row.payload_sealed), payloadBinding(row)),
       rewardNote: row.reward_note_sealed ? openRewardNote(reportKey, row.id, new Uint8Array(row.reward_note_sealed)) : null,
       attachments: attachments.map((a) => ({ id: a.id, ...a.meta, inline: INLINE_IMAGE_TYPES.includes(a.meta.type), uploadedBy: a.uploadedBy, createdAt: a.createdAt })),
       messages: messages.map((m) => ({ ...m, authorName: m.authorId ? authors.get(m.authorId) ?? null : null })),
@@ -127,7 +129,7 @@ async function openNotes(trx: Executor, reportId: string, notesKey: Uint8Array) 
     id: n.id,
     author: n.username,
     createdAt: new Date(n.created_at),
-    body: fromUtf8(openRecord(notesKey, 'note', `${reportId}/${n.id}`, n.body_sealed)),
+    body: fromUtf8(openRecord(notesKey, 'note', `${reportId}/${n.id}`, n.body_sealed, noteBinding(n.author_id))),
   }));
 }
 

@@ -12,6 +12,7 @@ import { firstFeedbackDueAt, nextFeedbackDueAt, slaPolicy, triageDueAt } from '.
 import { readSettings } from '../settings/service.js';
 import { auditCase, CaseActionRefused, withCase, type OpenCase } from './access.js';
 import { insertNote, updateCase } from './repository.js';
+import { noteBinding } from './note-binding.js';
 import { canTransition, DEDICATED_TARGETS } from './transitions.js';
 
 /**
@@ -128,7 +129,7 @@ export async function addNote(ctx: AppContext, staff: StaffPrincipal, caseNumber
     if (!notesKey) throw new CaseActionRefused('note', 'body', 'cases.errors.noNotesKey');
     const id = randomUUID();
     try {
-      await insertNote(trx, { id, reportId: c.row.id, authorId: staff.id, bodySealed: sealRecord(notesKey, 'note', `${c.row.id}/${id}`, utf8(body)) });
+      await insertNote(trx, { id, reportId: c.row.id, authorId: staff.id, bodySealed: sealRecord(notesKey, 'note', `${c.row.id}/${id}`, utf8(body), noteBinding(staff.id)) });
     } finally {
       notesKey.fill(0);
     }

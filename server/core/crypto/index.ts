@@ -37,14 +37,16 @@ export {
   trustedDeviceKey,
   rateLimitBucketKey,
   rateLimitCounterKey,
+  auditChainKey,
+  auditCheckpointKey,
   SUBKEY_CONTEXTS,
   type SecretRoots,
 } from './subkeys.js';
 export { employeeTipSecret, employeeTipTag, employeeTipKeyPair } from './employee-tips.js';
 export { normaliseWaybill, normalisePhone, blindIndex, type BlindIndexKind } from './blind-index.js';
-export { Kdf, normaliseReceipt, formatKdfCost, parseKdfCost, type ReceiptKeys, type KdfCost } from './kdf.js';
+export { Kdf, normaliseReceipt, standardPhcOrder, formatKdfCost, parseKdfCost, type ReceiptKeys, type KdfCost } from './kdf.js';
 export { wrapKey, unwrapKey } from './wrap.js';
-export { sealRecord, openRecord, sealJson, openJson, RECORD_PURPOSES, type RecordPurpose } from './records.js';
+export { sealRecord, openRecord, sealJson, openJson, RECORD_PURPOSES, type RecordPurpose, type RecordBinding } from './records.js';
 export { sealKeyTo, openSealedKey, resealKey } from './grants.js';
 export { keyFingerprint, normaliseFingerprint } from './fingerprint.js';
 export { encryptChunks, decryptChunks, ciphertextChunkSize } from './stream.js';

@@ -69,6 +69,14 @@ export function parseKdfCost(text: string): KdfCost {
   return cost;
 }
 
+/**
+ * The argon2 package writes PHC parameters as `m=…,p=…,t=…`; the reference implementation and
+ * libraries such as argon2-cffi and libsodium expect `m=…,t=…,p=…` and some reject any other order.
+ */
+export function standardPhcOrder(encoded: string): string {
+  return encoded.replace(/^(\$argon2id\$v=\d+\$)m=(\d+),p=(\d+),t=(\d+)\$/, '$1m=$2,t=$4,p=$3$');
+}
+
 export class Kdf {
   readonly params: Readonly<Argon2Params>;
   readonly #semaphore: Semaphore;
@@ -98,14 +106,18 @@ export class Kdf {
     return this.#raw(normalisePassword(password), salt, CRYPTO_PARAMS.kekBytes, cost);
   }
 
-  /** Encoded argon2id login verifier (`$argon2id$v=19$m=…`) with its own random salt. */
-  hashPassword(password: string): Promise<string> {
-    return this.#limited(() => hash(normalisePassword(password), { type: argon2id, ...this.#costs() }));
+  /**
+   * Encoded argon2id login verifier (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`) with its own random
+   * salt, parameters in the reference implementation's order so other libraries can read it.
+   */
+  async hashPassword(password: string): Promise<string> {
+    return standardPhcOrder(await this.#limited(() => hash(normalisePassword(password), { type: argon2id, ...this.#costs() })));
   }
 
   /**
    * Check a password against an encoded verifier (constant-time comparison
    * inside argon2). Malformed verifiers return false rather than throwing.
+   * Both parameter orders are read: verifiers stored before 2026-12 say `m=…,p=…,t=…`.
    */
   async verifyPassword(encoded: string, password: string): Promise<boolean> {
     try {

@@ -23,8 +23,10 @@ export interface Argon2Params {
 }
 
 export const CRYPTO_PARAMS = Object.freeze({
-  /** First byte of every versioned object (wrapped keys, records). */
+  /** First byte of every versioned object (wrapped keys; records written before 2026-12). */
   formatVersion: 1,
+  /** First byte of records written now: version 2 binds named row attributes into the AD. */
+  recordVersion: 2,
   /** Symmetric keys: K, KN, KI, F, KEKs, recovery keys, session secrets. */
   symmetricKeyBytes: 32,
   /** X25519 public and private key length. */
@@ -38,8 +40,8 @@ export const CRYPTO_PARAMS = Object.freeze({
   /** crypto_aead_xchacha20poly1305_ietf nonce and tag. */
   aeadNonceBytes: 24,
   aeadTagBytes: 16,
-  /** Prefix of the associated data of every record: `${prefix}/${purpose}/${contextId}`. */
-  recordAdPrefix: 'parcelguard/v1',
+  /** Prefix of the associated data of a record: `${prefix}${version}/${purpose}/${contextId}`. */
+  recordAdPrefix: 'parcelguard/v',
   /** crypto_secretstream_xchacha20poly1305: plaintext bytes per message. */
   streamChunkBytes: 64 * 1024,
   /** Stream header (24) and per-message overhead (1 tag byte + 16 MAC bytes). */

@@ -26,6 +26,10 @@ export const SUBKEY_CONTEXTS = Object.freeze({
   trustedDevice: 'parcelguard/v1/trusted-device',
   /** Followed by the bucket name: one key per rate-limit bucket; root: the rate-limit key. */
   rateLimitBucket: 'parcelguard/v1/rate-limit/',
+  /** HMAC key of the audit chain (chain version 2); root: the blind-index key. */
+  auditChain: 'parcelguard/v1/audit-chain',
+  /** HMAC key of audit checkpoints written outside the database; root: the blind-index key. */
+  auditCheckpoint: 'parcelguard/v1/audit-checkpoint',
 });
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -59,6 +63,18 @@ export function trustedDeviceKey(roots: SecretRoots): Uint8Array {
 export function rateLimitBucketKey(roots: SecretRoots, bucket: string): Uint8Array {
   if (!BUCKET_NAME.test(bucket)) throw new RangeError('rateLimitBucketKey: bucket names are lower-case letters, digits and dashes');
   return deriveSubkey(roots.rateLimitKey, SUBKEY_CONTEXTS.rateLimitBucket + bucket);
+}
+
+/**
+ * The audit chain's keys. Rooted in the blind-index key because, like it, it must never be rotated
+ * (a new key would make every keyed row unverifiable), while the rate-limit key may be.
+ */
+export function auditChainKey(roots: SecretRoots): Uint8Array {
+  return deriveSubkey(roots.blindIndexKey, SUBKEY_CONTEXTS.auditChain);
+}
+
+export function auditCheckpointKey(roots: SecretRoots): Uint8Array {
+  return deriveSubkey(roots.blindIndexKey, SUBKEY_CONTEXTS.auditCheckpoint);
 }
 
 const DAY = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;

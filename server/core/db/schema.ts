@@ -107,6 +107,8 @@ export interface AuditLogTable {
   details: ColumnType<Record<string, unknown>, string, never>;
   prev_hash: Bytes;
   hash: Bytes;
+  /** 1: unkeyed SHA-256 (older rows); 2: HMAC with the audit chain key. */
+  chain_version: number;
 }
 
 export type ConsentLevel = 'none' | 'confidential' | 'share_with_authorities';

@@ -8,6 +8,7 @@ import { markReadByReporter } from '../reports/message-repository.js';
 import { touchReporterActivity } from '../reports/report-repository.js';
 import type { ReportPayload } from '../reports/model.js';
 import type { EmployeePrincipal } from './principal.js';
+import { payloadBinding } from '../reports/payload-binding.js';
 import { findEmployeeTip } from './repository.js';
 import { findOwnTips, tipKeyPair, tipSecretOf } from './tip-index.js';
 import type { Executor } from '../db/executor.js';
@@ -68,7 +69,7 @@ type TipRow = NonNullable<Awaited<ReturnType<typeof findEmployeeTip>>>;
 export async function openMyTip(ctx: AppContext, employee: EmployeePrincipal, caseNumber: string) {
   const { db } = ctx.database;
   return withTipKey(db, employee, caseNumber, async (tip, key) => {
-    const payload = openJson<ReportPayload>(key, 'payload', tip.id, new Uint8Array(tip.payload_sealed));
+    const payload = openJson<ReportPayload>(key, 'payload', tip.id, new Uint8Array(tip.payload_sealed), payloadBinding({ channel: 'employee', created_at: tip.created_at }));
     const [messages, files] = await Promise.all([listMessages(db, tip.id, key), listReportAttachments(db, tip.id, key)]);
     await markReadByReporter(db, tip.id);
     return {

@@ -23,7 +23,7 @@ export async function storeEscrowPublicKey(trx: Transaction<DB>, publicKey: Uint
 }
 
 export async function findSealedReportByCaseNumber(db: Executor, caseNumber: string) {
-  return db.selectFrom('reports').select(['id', 'case_number', 'payload_sealed']).where('case_number', '=', caseNumber).executeTakeFirst();
+  return db.selectFrom('reports').select(['id', 'case_number', 'channel', 'created_at', 'payload_sealed']).where('case_number', '=', caseNumber).executeTakeFirst();
 }
 
 /** The report key K as sealed to the escrow key (never KI: identities stay with custodians). */

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { CryptoError, fromBase64, generateBoxKeyPair, openJson, openSealedKey, sha256, toBase64, toHex } from '../crypto/index.js';
 import { appendAudit } from '../audit/repository.js';
+import { payloadBinding } from '../reports/payload-binding.js';
 import { findEscrowReportGrant, findSealedReportByCaseNumber, lockEscrowPublicKey, readEscrowPublicKey, storeEscrowPublicKey } from './repository.js';
 
 /**
@@ -82,7 +83,7 @@ export async function openCaseWithEscrow(db: Kysely<DB>, caseNumber: string, pri
   let payload: unknown;
   try {
     const reportKey = openSealedKey(grant, { publicKey, privateKey });
-    payload = openJson<unknown>(reportKey, 'payload', report.id, new Uint8Array(report.payload_sealed));
+    payload = openJson<unknown>(reportKey, 'payload', report.id, new Uint8Array(report.payload_sealed), payloadBinding(report));
     reportKey.fill(0);
   } catch (err) {
     if (err instanceof CryptoError) return { ok: false, reason: 'wrongKey' };

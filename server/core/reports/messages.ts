@@ -1,10 +1,12 @@
 /**
  * The thread between a reporter and the reviewers. Bodies are sealed under the report key K with
  * purpose 'message' and contextId `${reportId}/${messageId}`, so a body cannot be moved to another
- * message or report. System notices carry only a code (no body) and are translated when shown.
+ * message or report, and with the row's author kind and author id bound (record version 2), so a
+ * message cannot be relabelled as someone else's. System notices carry only a code (no body) and
+ * are translated when shown.
  */
 import { randomUUID } from 'node:crypto';
-import { openRecord, sealRecord, utf8, fromUtf8 } from '../crypto/index.js';
+import { openRecord, sealRecord, utf8, fromUtf8, type RecordBinding } from '../crypto/index.js';
 import type { SystemMessageCode } from './model.js';
 import { insertMessage, listMessageRows } from './message-repository.js';
 import type { Executor } from '../db/executor.js';
@@ -44,7 +46,9 @@ export async function appendMessage(trx: Executor, message: NewMessage, reportKe
     authorKind: message.authorKind,
     authorId: message.authorId ?? null,
     systemCode: message.systemCode ?? null,
-    bodySealed: hasBody ? sealRecord(reportKey, 'message', messageContext(message.reportId, id), utf8(message.body!)) : null,
+    bodySealed: hasBody
+      ? sealRecord(reportKey, 'message', messageContext(message.reportId, id), utf8(message.body!), messageBinding(message.authorKind, message.authorId ?? null))
+      : null,
   });
   return id;
 }
@@ -57,7 +61,9 @@ export async function listMessages(db: Executor, reportId: string, reportKey: Ui
     authorKind: row.author_kind,
     authorId: row.author_id,
     systemCode: row.system_code,
-    body: row.body_sealed ? fromUtf8(openRecord(reportKey, 'message', messageContext(reportId, row.id), new Uint8Array(row.body_sealed))) : null,
+    body: row.body_sealed
+      ? fromUtf8(openRecord(reportKey, 'message', messageContext(reportId, row.id), new Uint8Array(row.body_sealed), messageBinding(row.author_kind, row.author_id)))
+      : null,
     createdAt: new Date(row.created_at),
     readByReporterAt: row.read_by_reporter_at ? new Date(row.read_by_reporter_at) : null,
     readByStaffAt: row.read_by_staff_at ? new Date(row.read_by_staff_at) : null,
@@ -66,6 +72,11 @@ export async function listMessages(db: Executor, reportId: string, reportKey: Ui
 
 export function messageContext(reportId: string, messageId: string): string {
   return `${reportId}/${messageId}`;
+}
+
+/** What a message body is bound to: who wrote it, as the row says (an absent author id is ''). */
+export function messageBinding(authorKind: string, authorId: string | null): RecordBinding {
+  return { author_kind: authorKind, author_id: authorId ?? '' };
 }
 
 /**

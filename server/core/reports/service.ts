@@ -28,6 +28,7 @@ import { findReportsByDigests, insertBlindIndexes, linkReports, lockDigests } fr
 import { hasActiveReviewer } from './grant-repository.js';
 import { insertReport } from './report-repository.js';
 import { slaPolicy, type SlaPolicy } from '../queue/sla.js';
+import { payloadBinding } from './payload-binding.js';
 import { readSettings } from '../settings/service.js';
 import type { Executor } from '../db/executor.js';
 
@@ -125,6 +126,8 @@ async function writeReport(
 ): Promise<Omit<SubmittedReport, 'receipt'>> {
   const reportId = randomUUID();
   const channel = input.reporter.kind === 'employee' ? 'employee' : 'public';
+  // Set here rather than by the database, so that the payload can be bound to it to the millisecond.
+  const createdAt = new Date();
   const keys = newReportKeys(input.identity !== null);
   const payload: ReportPayload = {
     version: PAYLOAD_VERSION,
@@ -144,7 +147,8 @@ async function writeReport(
     attachment_count: input.attachments.length,
     identity_present: input.identity !== null,
     consent_level: input.identity?.consent ?? 'none',
-    payload_sealed: sealJson(keys.report, 'payload', reportId, payload),
+    created_at: createdAt,
+    payload_sealed: sealJson(keys.report, 'payload', reportId, payload, payloadBinding({ channel, created_at: createdAt })),
     identity_sealed: input.identity && keys.identity ? sealJson(keys.identity, 'identity', reportId, input.identity) : null,
     reporter_public_key: reporter.publicKey,
     receipt_lookup_hash: reporter.receiptLookupHash,

@@ -40,6 +40,7 @@ import {
   trustedDeviceKey,
   unwrapKey,
   utf8,
+  fromUtf8,
   wrapKey,
   type RecordPurpose,
 } from '../../../server/core/crypto/index.js';
@@ -103,10 +104,15 @@ function sealedBoxOpen(sealed: Uint8Array, publicKey: Uint8Array, privateKey: Ui
   return secretboxOpen(sealed.subarray(32), nonce, key);
 }
 
-/** Project record: version ‖ nonce(24) ‖ XChaCha20-Poly1305(ciphertext ‖ tag), AD = parcelguard/v1/purpose/context. */
-function recordOpen(key: Uint8Array, purpose: string, contextId: string, sealed: Uint8Array): Uint8Array {
-  if (sealed[0] !== 1) throw new Error('version');
-  const ad = utf8(`parcelguard/v1/${purpose}/${contextId}`);
+/**
+ * Project record: version ‖ nonce(24) ‖ XChaCha20-Poly1305(ciphertext ‖ tag), AD =
+ * parcelguard/v<version>/purpose/context, and for version 2 "\nname=value" per bound attribute in name order.
+ */
+function recordOpen(key: Uint8Array, purpose: string, contextId: string, sealed: Uint8Array, binding: Record<string, string> = {}): Uint8Array {
+  const version = sealed[0];
+  if (version !== 1 && version !== 2) throw new Error('version');
+  const bound = version === 2 ? Object.keys(binding).sort().map((n) => `\n${n}=${binding[n]}`).join('') : '';
+  const ad = utf8(`parcelguard/v${version}/${purpose}/${contextId}${bound}`);
   return xchacha20poly1305(key, sealed.subarray(1, 25), ad).decrypt(sealed.subarray(25));
 }
 
@@ -215,6 +221,16 @@ describe('independent implementation opens project data', () => {
     }
   });
 
+  it('(b2) a version-2 record binds its row attributes', () => {
+    const key = newSymmetricKey();
+    const binding = { author_kind: 'reporter', author_id: '' };
+    const sealed = sealRecord(key, 'message', 'R-1/M-1', utf8('我看到了'), binding);
+    expect(sealed[0]).toBe(2);
+    expect(fromUtf8(recordOpen(key, 'message', 'R-1/M-1', sealed, { author_id: '', author_kind: 'reporter' }))).toBe('我看到了');
+    expect(() => recordOpen(key, 'message', 'R-1/M-1', sealed, { author_kind: 'staff', author_id: '' })).toThrow();
+    expect(() => recordOpen(key, 'message', 'R-1/M-1', sealed)).toThrow();
+  });
+
   it('(c) a wrapped key from wrapKey', () => {
     const kek = newSymmetricKey();
     const { privateKey } = generateBoxKeyPair();
@@ -291,7 +307,7 @@ describe('independent argon2id and HMAC agree with the project', () => {
 
   it('hashPassword writes a standard PHC argon2id string', async () => {
     const encoded = await kdf.hashPassword('hunter2');
-    const match = /^\$argon2id\$v=19\$m=1024,p=1,t=1\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/.exec(encoded);
+    const match = /^\$argon2id\$v=19\$m=1024,t=1,p=1\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/.exec(encoded);
     expect(match).not.toBeNull();
     const pad = (s: string): string => s + '='.repeat((4 - (s.length % 4)) % 4);
     const salt = fromBase64(pad(match![1]!));
@@ -313,7 +329,7 @@ describe('independent argon2id and HMAC agree with the project', () => {
 function readVectors(): Map<string, Record<string, string>> {
   const markdown = readFileSync(new URL('../../../docs/crypto.md', import.meta.url), 'utf8');
   const vectors = new Map<string, Record<string, string>>();
-  for (const [, name, body] of markdown.matchAll(/```vector ([a-z-]+)\n([\s\S]*?)```/g)) {
+  for (const [, name, body] of markdown.matchAll(/```vector ([a-z0-9-]+)\n([\s\S]*?)```/g)) {
     const fields: Record<string, string> = {};
     for (const line of body!.split('\n')) {
       const at = line.indexOf('=');
@@ -334,7 +350,10 @@ describe('docs/crypto.md test vectors', () => {
   const hex = (vector: Record<string, string>, field: string): Uint8Array => fromHex(vector[field]!.replace(/\s+/g, ''));
 
   it('lists every vector', () => {
-    expect([...vectors.keys()].sort()).toEqual(['blind-index', 'employee-login-lookup', 'receipt-keys', 'record', 'sealed-box', 'subkeys', 'wrapped-key']);
+    expect([...vectors.keys()].sort()).toEqual([
+      'audit-chain', 'audit-checkpoint', 'blind-index', 'employee-login-lookup', 'receipt-keys', 'receipt-salt', 'record',
+      'record-v2', 'recovery-key', 'sealed-box', 'secretstream', 'subkeys', 'wrapped-key',
+    ]);
   });
 
   it('record: reproduced by the project and opened by both implementations', () => {
@@ -344,7 +363,7 @@ describe('docs/crypto.md test vectors', () => {
     const contextId = v.contextId!;
     const sealed = hex(v, 'sealed');
     expect(v.ad).toBe(`parcelguard/v1/${purpose}/${contextId}`);
-    expect(toHex(sealRecordWithNonce(key, purpose, contextId, hex(v, 'plaintext'), hex(v, 'nonce')))).toBe(toHex(sealed));
+    expect(toHex(sealRecordWithNonce(key, purpose, contextId, hex(v, 'plaintext'), hex(v, 'nonce'), { version: 1 }))).toBe(toHex(sealed));
     expect(toHex(openRecord(key, purpose, contextId, sealed))).toBe(v.plaintext);
     expect(toHex(recordOpen(key, purpose, contextId, sealed))).toBe(v.plaintext);
   });

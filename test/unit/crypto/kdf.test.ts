@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Kdf, cryptoReady, fromHex, normaliseReceipt, type Argon2Params } from '../../../server/core/crypto/index.js';
+import { Kdf, cryptoReady, fromHex, normaliseReceipt, standardPhcOrder, type Argon2Params } from '../../../server/core/crypto/index.js';
 
 beforeAll(cryptoReady);
 
@@ -60,11 +60,21 @@ describe('Kdf.hashPassword / verifyPassword', () => {
 
   it('produces an encoded argon2id verifier with its own salt', async () => {
     const encoded = await kdf.hashPassword('s3cret');
-    expect(encoded).toMatch(/^\$argon2id\$v=19\$m=1024,p=1,t=1\$/);
+    expect(encoded).toMatch(/^\$argon2id\$v=19\$m=1024,t=1,p=1\$/);
     expect(await kdf.hashPassword('s3cret')).not.toBe(encoded);
     expect(await kdf.verifyPassword(encoded, 's3cret')).toBe(true);
     expect(await kdf.verifyPassword(encoded, 's3cret ')).toBe(false);
     expect(await kdf.verifyPassword(encoded, 'S3cret')).toBe(false);
+  });
+
+  it('writes parameters in the standard m,t,p order and still reads verifiers stored as m,p,t', async () => {
+    const costly = new Kdf({ ...CHEAP, memoryKiB: 2048, iterations: 2, parallelism: 2 });
+    const encoded = await costly.hashPassword('s3cret');
+    expect(encoded).toMatch(/^\$argon2id\$v=19\$m=2048,t=2,p=2\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
+    const legacy = encoded.replace('m=2048,t=2,p=2', 'm=2048,p=2,t=2');
+    expect(await costly.verifyPassword(legacy, 's3cret')).toBe(true);
+    expect(await costly.verifyPassword(legacy, 's3cret!')).toBe(false);
+    expect(standardPhcOrder(legacy)).toBe(encoded);
   });
 
   it('returns false for a malformed verifier instead of throwing', async () => {
