@@ -38,14 +38,16 @@ export function totpNow(secret: string): string {
 }
 
 /**
- * A code this staff member has not used yet: the earliest unused step of (now − 1, now, now + 1).
- * If all three are spent, waits for the next step (tests rarely need more than three at once).
+ * A code this staff member has not used yet: the earliest unused step of (now, now + 1). The
+ * previous step is never offered: the server accepts one step either side, so a code for now − 1
+ * posted just after a step boundary (a loaded machine takes seconds) would already be too old.
+ * If both are spent, waits for the next step.
  */
 export async function nextTotpCode(staff: Pick<TestStaff, 'id' | 'totpSecret'>): Promise<string> {
   for (;;) {
     const now = Math.floor(Date.now() / PERIOD_MS);
     const used = lastStep.get(staff.id) ?? -Infinity;
-    const step = [now - 1, now, now + 1].find((s) => s > used);
+    const step = [now, now + 1].find((s) => s > used);
     if (step !== undefined) {
       lastStep.set(staff.id, step);
       return totp(staff.totpSecret).generate({ timestamp: step * PERIOD_MS + 1000 });
