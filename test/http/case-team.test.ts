@@ -64,7 +64,7 @@ describe('assignment', () => {
     for (const assignee of [admin.staff.id, '00000000-0000-4000-8000-000000000000', 'nobody']) {
       const res = await caseAction(alice.agent, report.caseNumber, 'assign', { assignee });
       expect(res.status).toBe(422);
-      expect(res.text).toContain('请选择一名在职的审查员');
+      expect(res.text).toContain('请选择一名在职的审核员');
     }
     expect(await grantKinds(report.reportId, admin.staff.id)).toEqual([]);
   });
@@ -80,7 +80,7 @@ describe('sharing and revoking', () => {
 
     const twice = await caseAction(alice.agent, r.caseNumber, 'share', { staffId: extra.staff.id });
     expect(twice.status).toBe(422);
-    expect(twice.text).toContain('该审查员已经可以访问此线索');
+    expect(twice.text).toContain('该审核员已经可以访问此线索');
 
     await caseAction(alice.agent, r.caseNumber, 'assign', { assignee: extra.staff.id });
     expect((await caseAction(alice.agent, r.caseNumber, 'revoke', { staffId: extra.staff.id })).status).toBe(303);
@@ -105,7 +105,7 @@ describe('sharing and revoking', () => {
     for (const h of holders) if (h.recipient_id !== alice.staff.id) expect((await caseAction(alice.agent, plain.caseNumber, 'revoke', { staffId: h.recipient_id! })).status).toBe(303);
     const last = await caseAction(alice.agent, plain.caseNumber, 'revoke', { staffId: alice.staff.id });
     expect(last.status).toBe(422);
-    expect(last.text).toContain('不能撤销最后一名审查员的访问');
+    expect(last.text).toContain('不能撤销最后一名审核员的访问');
   });
 
   it('lets a reviewer leave a case, which then disappears from their view', async () => {

@@ -186,7 +186,7 @@ describe('my tips', () => {
     expect(card).toContain('2 条未读'); // the acknowledgement and the reviewer's question
     expect(card).toMatch(/审核人员回复<\/dt><dd>1</);
     expect(card).toContain('已收到，等待处理');
-    expect(res.text).not.toMatch(/\b\d{4} \d{4} \d{4} \d{4}\b|回执编号：/);
+    expect(res.text).not.toMatch(/\b\d{4} \d{4} \d{4} \d{4}\b|回执码：/);
   });
 
   it('opens the thread with the reviewer question, marks it read, and takes a sealed reply', async () => {

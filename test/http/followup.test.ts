@@ -80,7 +80,7 @@ describe('receipt sign-in', () => {
       answers.push(main(res.text).replace(/name="_csrf" value="[^"]+"/, ''));
     }
     expect(new Set(answers).size).toBe(1);
-    expect(answers[0]).toContain('无法用这个查询码找到线索');
+    expect(answers[0]).toContain('无法用这个回执码找到线索');
     expect(answers[0]).not.toContain('script');
   });
 

@@ -111,7 +111,7 @@ describe('POST /report: the whole flow', () => {
     expect(page.headers['cache-control']).toBe('no-store');
     const receipt = receiptFrom(page.text);
     expect(receipt).toMatch(/^\d{16}$/);
-    expect(page.text).toContain('查询码只显示这一次');
+    expect(page.text).toContain('回执码只显示这一次');
     expect(page.text).toMatch(/<input type="checkbox" id="written_down" name="written_down" value="yes" required>/);
     expect(JSON.stringify(page.headers)).not.toContain(receipt!);
 
@@ -144,7 +144,7 @@ describe('POST /report: the whole flow', () => {
     expect(thanks.text).toContain('href="/followup"');
     const notTicked = await agent.post('/report/done').type('form').send({ _csrf: csrfTokenFrom(page.text) });
     expect(notTicked.status).toBe(422);
-    expect(notTicked.text).toContain('您还没有确认记下查询码');
+    expect(notTicked.text).toContain('您还没有确认记下回执码');
   });
 
   it('accepts a direct send without the review step, and urlencoded bodies without files', async () => {

@@ -49,6 +49,13 @@ describe('translation catalogues', () => {
     expect(missing).toEqual([]);
   });
 
+  it('use one Chinese name per concept: no retired form of docs/glossary.md in any zh-CN string', () => {
+    // Only forms with no other meaning: 线索, 转交 and 公司 also have legitimate uses in prose.
+    const retired = ['审查员', '查询码', '回执编号', '凭证码', '线人', '报告人', '保管员', '管理者', '工单'];
+    const offending = [...zh!].filter(([, text]) => retired.some((word) => text.includes(word))).map(([key]) => key);
+    expect(offending).toEqual([]);
+  });
+
   it('name every status, outcome, severity and channel of the report lifecycle', () => {
     const keys = [
       ...REPORT_STATUSES.map((s) => `review.status.${s}`),
