@@ -89,6 +89,10 @@ export interface StaffTable {
   key_holder_since: NullableTimestamp;
   key_holders_seen_at: NullableTimestamp;
   key_approval_audited: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Where alerts reach this person; null means e-mail alerts are off for them. */
+  email: ColumnType<string | null, string | null | undefined, string | null>;
+  /** How non-critical new tips reach them: at once or in an hourly or daily digest. */
+  alert_digest: ColumnType<AlertDigest, AlertDigest | undefined, AlertDigest>;
 }
 
 /** Who approved a reviewer's key: a custodian in the workspace, the operator's CLI, or the upgrade that introduced approval. */
@@ -348,6 +352,51 @@ export interface ScheduledJobsTable {
   runs: Generated<number>;
 }
 
+export type AlertDigest = 'immediate' | 'hourly' | 'daily';
+export type AlertChannelKind = 'wecom' | 'dingtalk' | 'feishu';
+export type AlertStatus = 'pending' | 'sending' | 'delivered' | 'failed';
+
+/** A group-robot webhook; the URL and signing secret are sealed (see server/core/alerts/channels.ts). */
+export interface AlertChannelsTable {
+  id: Generated<string>;
+  kind: AlertChannelKind;
+  name: string;
+  config_sealed: Bytes;
+  /** The webhook's host and the last characters of its token, to tell channels apart. */
+  url_hint: string;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  created_by: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** One alert to deliver to one person or one channel; content-free (see server/core/alerts). */
+export interface AlertOutboxTable {
+  id: Generated<string>;
+  event: string;
+  priority: ColumnType<number, number | undefined, number>;
+  transport: 'email' | 'webhook';
+  staff_id: string | null;
+  channel_id: string | null;
+  report_id: string | null;
+  case_number: string | null;
+  severity: string | null;
+  due_kind: string | null;
+  due_at: NullableTimestamp;
+  stage: string | null;
+  count: number | null;
+  digest: 'hourly' | 'daily' | null;
+  dedupe_key: string | null;
+  status: ColumnType<AlertStatus, AlertStatus | undefined, AlertStatus>;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Timestamp;
+  locked_until: NullableTimestamp;
+  locked_by: string | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  delivered_at: NullableTimestamp;
+}
+
 export interface DB {
   scheduled_jobs: ScheduledJobsTable;
   installation: InstallationTable;
@@ -376,4 +425,6 @@ export interface DB {
   employee_key_grants: EmployeeKeyGrantsTable;
   staff_queue_counts: StaffQueueCountsTable;
   staff_queue_count_deltas: StaffQueueCountDeltasTable;
+  alert_channels: AlertChannelsTable;
+  alert_outbox: AlertOutboxTable;
 }
