@@ -11,6 +11,7 @@ import { auditKeysFrom, withAuditKeys } from './core/audit/keys.js';
 import { checkpointDir, startAuditCheckpoints } from './core/audit/checkpoints.js';
 import { startMaintenance } from './core/maintenance/runner.js';
 import { MAINTENANCE_TASKS } from './core/maintenance/tasks.js';
+import { startRetention } from './core/retention/run.js';
 import type { AppContext } from './core/context.js';
 import { ImageJobs } from './core/images/jobs.js';
 import { createPublicApp } from './public/app.js';
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
     await listen(createStaffApp(ctx), config.staff, 'staff', logger),
   ];
   const stopMaintenance = startMaintenance(database.db, MAINTENANCE_TASKS, logger, config.maintenanceIntervalMs);
+  const stopRetention = startRetention(ctx);
   const checkpoints = startAuditCheckpoints(database.db, {
     dir: checkpointDir(config.dataDir),
     instanceId: config.instanceId,
@@ -59,6 +61,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down: draining requests');
     stopMaintenance();
+    stopRetention();
     // Stop accepting, let in-flight requests finish, then close the database.
     const drained = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
     for (const server of servers) server.closeIdleConnections();

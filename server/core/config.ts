@@ -49,6 +49,9 @@ const envSchema = z.object({
   // Half the cores by default: the other half stays free for argon2id, so sign-in is never starved.
   IMAGE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(Math.max(1, Math.floor(availableParallelism() / 2))),
   IMAGE_QUEUE_LENGTH: z.coerce.number().int().min(0).max(1000).default(16),
+  RETENTION_UNFOUNDED_DAYS: z.coerce.number().int().min(1).max(3650).default(180),
+  RETENTION_REFERRED_DAYS: z.coerce.number().int().min(30).max(3650).default(1095),
+  RETENTION_OTHER_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
 });
 
 const secretsSchema = z.object({
@@ -125,6 +128,8 @@ export type Config = {
   /** Photos re-encoded at once, and how many more may wait; past that a form with a photo answers 503. */
   readonly images: { readonly concurrency: number; readonly queueLength: number };
   readonly secrets: ServerSecrets;
+  /** Days a closed case is kept before it is crypto-shredded, by outcome (server/core/retention). */
+  readonly retention: { readonly unfoundedDays: number; readonly referredDays: number; readonly otherDays: number };
 };
 
 export class ConfigError extends Error {
@@ -174,6 +179,7 @@ export function loadConfig(env: Env = process.env): Config {
     auditCheckpointSeconds: e.AUDIT_CHECKPOINT_SECONDS,
     uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_SECONDS * 1000,
     images: { concurrency: e.IMAGE_CONCURRENCY, queueLength: e.IMAGE_QUEUE_LENGTH },
+    retention: { unfoundedDays: e.RETENTION_UNFOUNDED_DAYS, referredDays: e.RETENTION_REFERRED_DAYS, otherDays: e.RETENTION_OTHER_DAYS },
     secrets: loadSecrets(e.SECRETS_FILE ? resolve(e.SECRETS_FILE) : resolve(dataDir, 'secrets.json')),
   };
   return deepFreeze(config);

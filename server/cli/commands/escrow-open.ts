@@ -6,6 +6,7 @@ const REASONS = {
   notFound: 'no report with that case number',
   noGrant: 'that report was submitted before the escrow key existed, so it is not sealed to it',
   wrongKey: 'the key file does not open this report (is it the escrow key of this installation?)',
+  shredded: 'that report was deleted under the retention policy: its keys and content no longer exist',
 } as const;
 
 export const escrowOpenCommand: CliCommand = {

@@ -13,6 +13,7 @@ import { inviteCreateCommand } from './invite-create.js';
 import { inviteRevokeCommand } from './invite-revoke.js';
 import { employeeHardenLookupsCommand } from './employee-harden-lookups.js';
 import { authorityAddCommand, authorityKeygenCommand, authorityListCommand, bundleOpenCommand } from './authority.js';
+import { retentionRunCommand } from './retention-run.js';
 import { EXIT, type CliCommand, type CliContext, type CliValues } from './types.js';
 
 export { EXIT, type CliCommand, type CliContext } from './types.js';
@@ -35,6 +36,7 @@ export const COMMANDS: readonly CliCommand[] = [
   authorityAddCommand,
   authorityListCommand,
   bundleOpenCommand,
+  retentionRunCommand,
 ];
 
 export function findCommand(name: string | undefined): CliCommand | undefined {

@@ -62,6 +62,10 @@ export const AUDIT_EVENTS = [
   'outlet.created',
   'invite.created',
   'invite.revoked',
+  // retention
+  'case.legal_hold_set',
+  'case.legal_hold_cleared',
+  'case.shredded',
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];

@@ -136,6 +136,7 @@ export interface ReportsTable {
   link_count: ColumnType<number, number | undefined, number>;
   referral_status: 'pending_approval' | 'referred' | 'updated' | null;
   duplicate_of: string | null;
+  /** Zero bytes once the case is shredded (migration 20261202_1600, server/core/retention). */
   payload_sealed: Bytes;
   identity_sealed: Bytes | null;
   reward_note_sealed: Bytes | null;
@@ -155,7 +156,15 @@ export interface ReportsTable {
   next_due_at: ColumnType<Date | null, never, never>;
   /** Generated (migration 0005): critical 3, high 2, normal 1, low 0. */
   severity_weight: ColumnType<number, never, never>;
+  /** Retention (migration 20261202_1600): when the keys and sealed data were destroyed; the row is then a tombstone. */
+  shredded_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** A legal hold suspends retention: a reason code (never free text), who set it and when. */
+  legal_hold_reason: ColumnType<LegalHoldReason | null, LegalHoldReason | null | undefined, LegalHoldReason | null>;
+  legal_hold_set_by: ColumnType<string | null, string | null | undefined, string | null>;
+  legal_hold_set_at: NullableTimestamp;
 }
+
+export type LegalHoldReason = 'litigation' | 'authority_request' | 'internal_investigation' | 'regulatory';
 
 export type KeyKind = 'report' | 'notes' | 'identity';
 

@@ -67,7 +67,7 @@ export async function initEscrow(db: Kysely<DB>, installation: string, keep: (ke
 
 export type EscrowOpenResult =
   | { readonly ok: true; readonly caseNumber: string; readonly payload: unknown }
-  | { readonly ok: false; readonly reason: 'noEscrow' | 'notFound' | 'noGrant' | 'wrongKey' };
+  | { readonly ok: false; readonly reason: 'noEscrow' | 'notFound' | 'noGrant' | 'wrongKey' | 'shredded' };
 
 /**
  * Recovery of one case's report with the offline escrow key. The opening is audited (before the
@@ -78,6 +78,8 @@ export async function openCaseWithEscrow(db: Kysely<DB>, caseNumber: string, pri
   if (!publicKey) return { ok: false, reason: 'noEscrow' };
   const report = await findSealedReportByCaseNumber(db, caseNumber);
   if (!report) return { ok: false, reason: 'notFound' };
+  // Shredded under the retention policy: no grant is left, and the payload is gone too.
+  if (report.payload_sealed.length === 0) return { ok: false, reason: 'shredded' };
   const grant = await findEscrowReportGrant(db, report.id);
   if (!grant) return { ok: false, reason: 'noGrant' };
   let payload: unknown;

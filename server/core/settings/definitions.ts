@@ -56,6 +56,25 @@ export const SETTING_DEFINITIONS = {
     input: 'yesno',
     limits: {},
   },
+  // Retention (server/core/retention, docs/operations.md "Retention"): days from closing.
+  'retention.unfoundedDays': {
+    schema: bounded(1, 3650),
+    default: (config: Config) => config.retention.unfoundedDays,
+    input: 'number',
+    limits: { min: 1, max: 3650 },
+  },
+  'retention.referredDays': {
+    schema: bounded(30, 3650),
+    default: (config: Config) => config.retention.referredDays,
+    input: 'number',
+    limits: { min: 30, max: 3650 },
+  },
+  'retention.otherDays': {
+    schema: bounded(1, 3650),
+    default: (config: Config) => config.retention.otherDays,
+    input: 'number',
+    limits: { min: 1, max: 3650 },
+  },
 } as const;
 
 export type SettingKey = keyof typeof SETTING_DEFINITIONS;
