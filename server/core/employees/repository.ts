@@ -187,7 +187,7 @@ export async function listTipsByTags(db: Executor, tags: readonly Uint8Array[]) 
   return db
     .selectFrom('reports')
     .select(['id', 'case_number', 'status', 'outcome', 'categories', 'attachment_count', 'consent_level', 'created_at', 'updated_at'])
-    .select(['employee_tip_tag', 'reporter_public_key'])
+    .select(['employee_tip_tag', 'reporter_public_key', 'shredded_at'])
     .select((eb) => [
       eb
         .selectFrom('messages')

@@ -35,6 +35,8 @@ export async function listMyTips(ctx: AppContext, employee: EmployeePrincipal) {
     unread: Number(r.unread ?? 0),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+    // Shredded under the retention policy: listed (the tag stays, so later tips are still found), never opened.
+    shredded: r.shredded_at !== null,
   }));
 }
 

@@ -22,6 +22,7 @@ import { markReadByReporter } from '../reports/message-repository.js';
 import type { UploadBatch } from '../intake/uploads.js';
 import { identityFrom } from '../intake/schema.js';
 import type { ConsentForm } from './schema.js';
+import { caseRetention } from '../retention/hold.js';
 
 /** Receipt sign-ins per client (IPv4 address or IPv6 /64). */
 export const LOGIN_LIMIT: RateLimitRule = { bucket: 'followup-login', limit: 10, windowSeconds: 900 };
@@ -90,6 +91,8 @@ export type ReporterCase = {
   reward: { note: string | null } | null;
   messages: ThreadMessage[];
   attachments: ReportAttachment[];
+  /** Once closed: when the report will be shredded, or `held` while a legal hold stands (no reason given). */
+  retention: { deletesOn: Date | null; held: boolean } | null;
 };
 
 type Reporter = { reportId: string; principal: KeyPrincipal & { kind: 'reporter' }; reportKey: Uint8Array };
@@ -115,6 +118,7 @@ export async function reporterCase(ctx: AppContext, session: OpenSession): Promi
   const attachments = await listReportAttachments(db, report.id, reporter.reportKey);
   await markReadByReporter(db, report.id);
   const rewardNote = report.reward_note_sealed ? openRewardNote(reporter.reportKey, report.id, new Uint8Array(report.reward_note_sealed)) : null;
+  const retention = report.status === 'closed' ? await caseRetention(ctx, report.id) : null;
   return {
     caseNumber: report.case_number,
     createdAt: new Date(report.created_at),
@@ -126,6 +130,7 @@ export async function reporterCase(ctx: AppContext, session: OpenSession): Promi
     reward: report.reward_eligible ? { note: rewardNote } : null,
     messages,
     attachments,
+    retention: retention ? { deletesOn: retention.deletesOn, held: retention.hold !== null } : null,
   };
 }
 

@@ -34,6 +34,7 @@ export function statusPageContext(locale: Locale, view: ReporterCase, state: Sta
     createdAt: view.createdAt,
     timeline: view.timeline.map((s) => ({ labelKey: `followup.timeline.${s.key}`, done: s.state === 'done', current: s.state === 'current' })),
     outcomeKey: view.status === 'closed' && view.outcome ? `followup.outcomes.${view.outcome}` : null,
+    retention: view.retention,
     reward: view.reward,
     messages: view.messages.map((m) => ({
       id: m.id,

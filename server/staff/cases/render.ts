@@ -6,6 +6,12 @@ import { formErrors, type FieldIssue } from '../../web/form-errors.js';
 import { loadCaseView } from '../../core/cases/service.js';
 import { REPORT_OUTCOMES, SEVERITIES } from '../../core/reports/lifecycle.js';
 import { REFERRAL_CHANNELS } from '../../core/referral/schema.js';
+import { NotFoundError } from '../../core/errors.js';
+import { caseRetention } from '../../core/retention/hold.js';
+import { LEGAL_HOLD_REASONS } from '../../core/retention/policy.js';
+import { findShreddedCase } from '../../core/retention/repository.js';
+
+const CASE_NUMBER = /^[A-Za-z0-9-]{1,40}$/;
 
 /** A rejected case-page form: which one, what was typed, and the messages. */
 export type FormState = { form: string; values: Record<string, unknown>; errors: FieldIssue[] };
@@ -14,6 +20,7 @@ export type FormState = { form: string; values: Record<string, unknown>; errors:
 const DONE = new Set([
   'acknowledged', 'status', 'severity', 'labels', 'assigned', 'shared', 'revoked', 'message', 'question', 'reward', 'note',
   'linked', 'unlinked', 'duplicate', 'identityRequested', 'referral', 'referralPending', 'referralApproved', 'referralUpdated',
+  'legalHold', 'legalHoldCleared',
 ]);
 
 /** Where the error summary's link takes the keyboard: the failing form's first field (or its section). */
@@ -21,6 +28,7 @@ const FORM_ANCHORS: Record<string, string> = {
   acknowledge: 'triage', status: 'st-to', severity: 'sev-severity', labels: 'lab-labels', reward: 'rew-note',
   message: 'msg-body', requestInfo: 'q-question', note: 'note-body', assign: 'as-assignee', share: 'team', revoke: 'team',
   link: 'ln-caseNumber', unlink: 'links', duplicate: 'dup-caseNumber', identityRequest: 'identity',
+  legalHold: 'lh-reason', legalHoldClear: 'retention',
 };
 
 function anchorOf(form: string, field: string): string {
@@ -48,7 +56,17 @@ export function typedValues(body: unknown): Record<string, unknown> {
  */
 export async function renderCasePage(ctx: AppContext, req: Request, res: Response, state?: FormState, status = 200): Promise<void> {
   const caseNumber = String(req.params.caseNumber ?? '');
-  const view = await loadCaseView(ctx, principalOf(req), caseNumber);
+  let view: Awaited<ReturnType<typeof loadCaseView>>;
+  try {
+    view = await loadCaseView(ctx, principalOf(req), caseNumber);
+  } catch (err) {
+    // A case shredded under the retention policy: say so rather than "not found" (no content is left).
+    const shredded = err instanceof NotFoundError && CASE_NUMBER.test(caseNumber) ? await findShreddedCase(ctx.database.db, caseNumber) : undefined;
+    if (!shredded) throw err;
+    res.status(410).render('case-deleted', { layout: 'staff', titleKey: 'retention.deleted.title', caseNumber: shredded.case_number, shreddedAt: shredded.shredded_at });
+    return;
+  }
+  const retention = await caseRetention(ctx, view.report.id);
   const done = typeof req.query.done === 'string' && DONE.has(req.query.done) ? req.query.done : null;
   const errors = state ? formErrors(req.locale, state.errors, { fieldId: (field) => anchorOf(state.form, field) }) : null;
   res.status(status).render('case', {
@@ -65,5 +83,7 @@ export async function renderCasePage(ctx: AppContext, req: Request, res: Respons
     severities: SEVERITIES,
     categoryGroups: CATEGORY_GROUPS,
     referralChannels: REFERRAL_CHANNELS,
+    retention,
+    legalHoldReasons: LEGAL_HOLD_REASONS,
   });
 }

@@ -13,6 +13,7 @@ import * as forms from '../../core/cases/schema.js';
 import { acknowledgeCase, addNote, changeStatus, markReward, requestInformation, sendMessage, setLabels, setSeverity } from '../../core/cases/triage.js';
 import { assignCase, revokeAccess, shareCase } from '../../core/cases/team.js';
 import { closeAsDuplicate, linkCase, unlinkCase } from '../../core/cases/linking.js';
+import { clearLegalHold, legalHoldSchema, setLegalHold } from '../../core/retention/hold.js';
 
 type Action<S extends z.ZodType> = (staff: StaffPrincipal, caseNumber: string, input: z.infer<S>) => Promise<string | void>;
 
@@ -67,6 +68,8 @@ export function caseRoutes(ctx: AppContext): Router {
   action('links', 'link', forms.linkSchema, (s, n, i) => linkCase(ctx, s, n, i.caseNumber), 'linked');
   action('unlink', 'unlink', forms.unlinkSchema, (s, n, i) => unlinkCase(ctx, s, n, i.reportId), 'unlinked');
   action('duplicate', 'duplicate', forms.duplicateSchema, (s, n, i) => closeAsDuplicate(ctx, s, n, i.caseNumber), 'duplicate');
+  action('legal-hold', 'legalHold', legalHoldSchema, (s, n, i) => setLegalHold(ctx, s, n, i.reason), 'legalHold');
+  action('legal-hold/clear', 'legalHoldClear', forms.emptySchema, (s, n) => clearLegalHold(ctx, s, n), 'legalHoldCleared');
 
   return router;
 }
