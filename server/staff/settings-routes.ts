@@ -50,7 +50,9 @@ export function settingsRoutes(ctx: AppContext): Router {
       SETTING_KEYS.map((key) => [key, typeof body[fieldOf(key)] === 'string' ? String(body[fieldOf(key)]).slice(0, 500) : '']),
     ) as Record<SettingKey, string>;
     // An unticked checkbox sends nothing: that is "no".
-    const submitted = Object.fromEntries(SETTING_KEYS.map((key) => [key, typed[key] === '' && SETTING_DEFINITIONS[key].input === 'yesno' ? 'no' : typed[key]]));
+    // Any other field the form did not send at all (an older page, a setting added since) stays as it is.
+    const sent = SETTING_KEYS.filter((key) => SETTING_DEFINITIONS[key].input === 'yesno' || typeof body[fieldOf(key)] === 'string');
+    const submitted = Object.fromEntries(sent.map((key) => [key, typed[key] === '' && SETTING_DEFINITIONS[key].input === 'yesno' ? 'no' : typed[key]]));
     const result = await changeSettings(ctx, { id: principalOf(req).id }, submitted);
     if (!result.ok) {
       return render(req, res, 422, typed, result.errors);
