@@ -64,6 +64,8 @@ const SPECS: Record<string, Spec> = {
   'POST links': { method: 'POST', path: (f) => `${c(f)}/links`, fields: (f) => ({ caseNumber: f.otherCaseNumber }), needs: ['other'], expect: holders(303) },
   'POST unlink': { method: 'POST', path: (f) => `${c(f)}/unlink`, fields: (f) => ({ reportId: f.linkedId }), needs: ['link'], expect: holders(303) },
   'POST duplicate': { method: 'POST', path: (f) => `${c(f)}/duplicate`, fields: (f) => ({ caseNumber: f.otherCaseNumber }), needs: ['other'], expect: holders(303) },
+  'POST legal-hold': { method: 'POST', path: (f) => `${c(f)}/legal-hold`, fields: () => ({ reason: 'litigation' }), expect: holders(303) },
+  'POST legal-hold/clear': { method: 'POST', path: (f) => `${c(f)}/legal-hold/clear`, expect: holders(303) },
   // A custodian already holds KI, so their own request is refused as pointless (after authorisation).
   'POST identity-requests': { method: 'POST', path: (f) => `${c(f)}/identity-requests`, fields: () => ({ reason: '核实' }), expect: { ...holders(303), custodian: 422 } },
   'POST /staff/identity-requests/:id/decision': {
