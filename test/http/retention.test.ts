@@ -212,6 +212,14 @@ describe('retention:run', () => {
     expect(page.status).toBe(410);
     expect(page.text).toContain('data-shredded');
     expect(page.text).not.toContain('保留测试');
+    // Nobody who could not have opened it learns the number existed: an admin, a reviewer approved since.
+    const admin = await signedIn(t, { role: 'admin' });
+    const newcomer = await signedIn(t);
+    for (const other of [admin, newcomer]) {
+      const res = await other.agent.get(`/staff/cases/${closed.caseNumber}`);
+      expect(res.status).toBe(404);
+      expect(res.text).not.toContain('data-shredded');
+    }
     const queue = await reviewer.agent.get('/staff?status=all');
     expect(queue.status).toBe(200);
     expect(queue.text).not.toContain(closed.caseNumber);

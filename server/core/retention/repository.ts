@@ -80,7 +80,24 @@ export async function lockReports(db: Executor, ids: readonly string[]): Promise
   await db.selectFrom('reports').select('id').where('id', 'in', [...ids]).orderBy('id').forUpdate().execute();
 }
 
-/** A shredded case by number, for the staff page that says so; null when it is not shredded. */
-export async function findShreddedCase(db: Executor, caseNumber: string) {
-  return db.selectFrom('reports').select(['id', 'case_number', 'shredded_at', 'closed_at', 'outcome']).where('case_number', '=', caseNumber).where('shredded_at', 'is not', null).executeTakeFirst();
+/**
+ * A shredded case by number, for the staff page that says so, but only to a reviewer who could have
+ * opened it: a key holder when it was filed (intake sealed it to them) or someone who acted on it.
+ * To anyone else it stays "not found", as any case they hold no key for, so numbers cannot be probed.
+ */
+export async function findShreddedCase(db: Executor, caseNumber: string, staffId: string) {
+  return db
+    .selectFrom('reports as r')
+    .select(['r.id', 'r.case_number', 'r.shredded_at', 'r.closed_at', 'r.outcome'])
+    .where('r.case_number', '=', caseNumber)
+    .where('r.shredded_at', 'is not', null)
+    .where((eb) =>
+      eb.or([
+        eb.exists(
+          eb.selectFrom('staff as s').select('s.id').where('s.id', '=', staffId).where('s.role', '=', 'reviewer').where('s.key_holder_since', 'is not', null).whereRef('s.key_holder_since', '<=', 'r.created_at'),
+        ),
+        eb.exists(eb.selectFrom('audit_log as a').select('a.seq').whereRef('a.case_id', '=', 'r.id').where('a.actor_kind', '=', 'staff').where('a.actor_id', '=', staffId)),
+      ]),
+    )
+    .executeTakeFirst();
 }

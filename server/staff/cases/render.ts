@@ -61,7 +61,7 @@ export async function renderCasePage(ctx: AppContext, req: Request, res: Respons
     view = await loadCaseView(ctx, principalOf(req), caseNumber);
   } catch (err) {
     // A case shredded under the retention policy: say so rather than "not found" (no content is left).
-    const shredded = err instanceof NotFoundError && CASE_NUMBER.test(caseNumber) ? await findShreddedCase(ctx.database.db, caseNumber) : undefined;
+    const shredded = err instanceof NotFoundError && CASE_NUMBER.test(caseNumber) ? await findShreddedCase(ctx.database.db, caseNumber, principalOf(req).id) : undefined;
     if (!shredded) throw err;
     res.status(410).render('case-deleted', { layout: 'staff', titleKey: 'retention.deleted.title', caseNumber: shredded.case_number, shreddedAt: shredded.shredded_at });
     return;
