@@ -29,9 +29,9 @@ export function settingsRoutes(ctx: AppContext): Router {
   const router = Router();
   const guard = requireStaff(ctx, { admin: true });
 
-  async function render(req: Request, res: Response, status: number, typed?: Record<SettingKey, string>, issues: FieldIssue[] = []) {
+  async function render(req: Request, res: Response, status: number, typed?: Partial<Record<SettingKey, string>>, issues: FieldIssue[] = []) {
     const current = await readSettings(ctx, ctx.database.db, { fresh: true });
-    const values = typed ?? (Object.fromEntries(SETTING_KEYS.map((k) => [k, asText(current[k])])) as Record<SettingKey, string>);
+    const values = Object.fromEntries(SETTING_KEYS.map((k) => [k, typed?.[k] ?? asText(current[k])])) as Record<SettingKey, string>;
     const errors = formErrors(req.locale, issues, { fieldId: (key) => fieldOf(key as SettingKey) });
     res.status(status).render('admin-settings', {
       layout: 'staff',
@@ -47,12 +47,13 @@ export function settingsRoutes(ctx: AppContext): Router {
   router.post('/staff/admin/settings', guard, async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const typed = Object.fromEntries(
-      SETTING_KEYS.map((key) => [key, typeof body[fieldOf(key)] === 'string' ? String(body[fieldOf(key)]).slice(0, 500) : '']),
-    ) as Record<SettingKey, string>;
+      SETTING_KEYS.flatMap((key) =>
+        typeof body[fieldOf(key)] === 'string' ? [[key, String(body[fieldOf(key)]).slice(0, 500)]] : SETTING_DEFINITIONS[key].input === 'yesno' ? [[key, '']] : [],
+      ),
+    ) as Partial<Record<SettingKey, string>>;
     // An unticked checkbox sends nothing: that is "no".
     // Any other field the form did not send at all (an older page, a setting added since) stays as it is.
-    const sent = SETTING_KEYS.filter((key) => SETTING_DEFINITIONS[key].input === 'yesno' || typeof body[fieldOf(key)] === 'string');
-    const submitted = Object.fromEntries(sent.map((key) => [key, typed[key] === '' && SETTING_DEFINITIONS[key].input === 'yesno' ? 'no' : typed[key]]));
+    const submitted = Object.fromEntries(Object.entries(typed).map(([key, value]) => [key, value === '' && SETTING_DEFINITIONS[key as SettingKey].input === 'yesno' ? 'no' : value]));
     const result = await changeSettings(ctx, { id: principalOf(req).id }, submitted);
     if (!result.ok) {
       return render(req, res, 422, typed, result.errors);

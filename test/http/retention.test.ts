@@ -321,3 +321,23 @@ describe('running twice at once', () => {
     expect(job.runs).toBe(1);
   });
 });
+
+describe('periods from the admin settings', () => {
+  it('an administrator shortens a period and the next run uses it (audited)', async () => {
+    const admin = await signedIn(t, { role: 'admin' });
+    const page = await admin.agent.get('/staff/admin/settings');
+    expect(page.text).toContain('name="retention-unfoundedDays"');
+    expect(page.text).toContain('value="180"');
+    const bad = await post(admin.agent, '/staff/admin/settings', '/staff/admin/settings', { 'retention-unfoundedDays': '0' });
+    expect(bad.status).toBe(422);
+    const saved = await post(admin.agent, '/staff/admin/settings', '/staff/admin/settings', { 'retention-unfoundedDays': '30' });
+    expect(saved.status).toBe(303);
+    const audit = await db().selectFrom('audit_log').select('details').where('event', '=', 'settings.changed').execute();
+    expect(audit.map((a) => a.details)).toContainEqual({ 'retention.unfoundedDays': 30 });
+
+    const r = await fileReport(t);
+    await caseAction(reviewer.agent, r.caseNumber, 'status', { to: 'closed', outcome: 'unfounded' });
+    expect((await runCli(t, 'retention:run', '--as-of', day(31), '--dry-run')).out).toContain(`would shred ${r.caseNumber} (unfounded)`);
+    expect((await runCli(t, 'retention:run', '--as-of', day(28), '--dry-run')).out).not.toContain(r.caseNumber);
+  });
+});
