@@ -8,8 +8,6 @@ import { sql, type Kysely } from 'kysely';
 // A legal hold suspends deletion. Its reason is a code from a fixed list, never free text, so the
 // hold adds no content to the plaintext columns; who set it and when are kept beside it.
 
-export const LEGAL_HOLD_REASONS = ['litigation', 'authority_request', 'internal_investigation', 'regulatory'] as const;
-
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`alter table reports add column shredded_at timestamptz`.execute(db);
   await sql`alter table reports add constraint reports_payload_until_shredded check (octet_length(payload_sealed) > 0 or shredded_at is not null)`.execute(db);

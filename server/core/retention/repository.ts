@@ -26,7 +26,7 @@ export async function listRetentionCandidates(db: Executor, closedBefore: Date) 
     .execute();
 }
 
-/** The retention facts of one case; with `lock`, its row is locked (the caller holds the transaction). */
+/** The retention facts of one case (the shredding transaction reads them after locking the row). */
 export async function retentionFactsOf(db: Executor, reportId: string): Promise<(RetentionFacts & { caseNumber: string; holdReason: string | null; holdSetBy: string | null; holdSetAt: Date | null }) | null> {
   const row = await db
     .selectFrom('reports as r')
