@@ -249,6 +249,7 @@ describe('legal hold and open cases', () => {
 
     const refused = await caseAction(reviewer.agent, held.caseNumber, 'legal-hold', { reason: 'whatever' });
     expect(refused.status).toBe(422);
+    expect(refused.text).toContain('请选择法律保全的理由。');
     const set = await caseAction(reviewer.agent, held.caseNumber, 'legal-hold', { reason: 'litigation' });
     expect(set.status).toBe(303);
     const page = await reviewer.agent.get(`/staff/cases/${held.caseNumber}`);
