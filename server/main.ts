@@ -11,6 +11,7 @@ import { auditKeysFrom, withAuditKeys } from './core/audit/keys.js';
 import { checkpointDir, startAuditCheckpoints } from './core/audit/checkpoints.js';
 import { startMaintenance } from './core/maintenance/runner.js';
 import { MAINTENANCE_TASKS } from './core/maintenance/tasks.js';
+import { startAlertWorker } from './core/alerts/worker.js';
 import type { AppContext } from './core/context.js';
 import { ImageJobs } from './core/images/jobs.js';
 import { createPublicApp } from './public/app.js';
@@ -46,6 +47,8 @@ async function main(): Promise<void> {
     await listen(createStaffApp(ctx), config.staff, 'staff', logger),
   ];
   const stopMaintenance = startMaintenance(database.db, MAINTENANCE_TASKS, logger, config.maintenanceIntervalMs);
+  // Alerts: delivers the outbox every ALERT_POLL_MS and runs the deadline scan (once across instances).
+  const alerts = startAlertWorker(ctx);
   const checkpoints = startAuditCheckpoints(database.db, {
     dir: checkpointDir(config.dataDir),
     instanceId: config.instanceId,
@@ -65,6 +68,7 @@ async function main(): Promise<void> {
     void Promise.all(drained).then(async () => {
       // The last checkpoint records the head every request wrote, before the database goes.
       await checkpoints.stop();
+      await alerts.stop().catch(() => {});
       await database.close().catch(() => {});
       logger.info('stopped');
       process.exit(0);
