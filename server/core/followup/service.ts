@@ -22,6 +22,7 @@ import { markReadByReporter } from '../reports/message-repository.js';
 import type { UploadBatch } from '../intake/uploads.js';
 import { identityFrom } from '../intake/schema.js';
 import type { ConsentForm } from './schema.js';
+import { recordAlertEvent } from '../alerts/events.js';
 
 /** Receipt sign-ins per client (IPv4 address or IPv6 /64). */
 export const LOGIN_LIMIT: RateLimitRule = { bucket: 'followup-login', limit: 10, windowSeconds: 900 };
@@ -164,6 +165,7 @@ export async function sendReply(ctx: AppContext, session: OpenSession, body: str
     await appendMessage(trx, { reportId, authorKind: 'reporter', body }, reportKey);
     await touchReporterActivity(trx, reportId);
     await appendAudit(trx, { actorKind: 'reporter', event: 'report.reporter_message', caseId: reportId });
+    await recordAlertEvent(trx, { type: 'reporter.replied', reportId });
   });
   return true;
 }
