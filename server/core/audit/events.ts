@@ -62,6 +62,13 @@ export const AUDIT_EVENTS = [
   'outlet.created',
   'invite.created',
   'invite.revoked',
+  // alerts (issue 13)
+  'alerts.preferences_changed',
+  'alerts.channel_added',
+  'alerts.channel_enabled',
+  'alerts.channel_disabled',
+  'alerts.channel_deleted',
+  'alerts.test_sent',
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
