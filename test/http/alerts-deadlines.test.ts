@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import request from 'supertest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { createTestReviewer, submitTestReport, type TestStaff } from '../helpers/reports.js';
+import { createTestReviewer, followupLogin, submitTestReport, type TestStaff } from '../helpers/reports.js';
 import { runDeadlineScan } from '../../server/core/alerts/deadlines.js';
 
 const MIN = 60_000;
@@ -63,5 +64,23 @@ describe('the deadline scan', () => {
     // Triaged: the clock stops.
     await t.database.db.updateTable('reports').set({ status: 'closed', closed_at: new Date() }).where('id', '=', reportId).execute();
     expect(await runDeadlineScan(deps(), new Date(created + 400 * MIN))).toBe(0);
+  });
+});
+
+describe("the reporter's follow-up page", () => {
+  it('says by when they will hear from us: the acknowledgement deadline, then the first feedback', async () => {
+    const { reportId, receipt } = await submitTestReport(t, { immediateDanger: false });
+    const agent = request.agent(t.publicApp);
+    await followupLogin(agent, receipt!);
+    const row = await t.database.db.selectFrom('reports').select(['triage_due_at']).where('id', '=', reportId).executeTakeFirstOrThrow();
+    const day = (d: Date) => new Intl.DateTimeFormat('zh-CN', { dateStyle: 'medium', timeZone: 'Asia/Shanghai' }).format(d);
+    let page = await agent.get('/followup');
+    expect(page.status).toBe(200);
+    expect(page.text).toMatch(/<p id="next-feedback">我们将在 .+ 前给您答复。<\/p>/);
+    expect(page.text).toContain(day(new Date(row.triage_due_at)));
+    const ackAt = new Date();
+    await t.database.db.updateTable('reports').set({ status: 'acknowledged', acknowledged_at: ackAt }).where('id', '=', reportId).execute();
+    page = await agent.get('/followup');
+    expect(page.text).toContain(day(new Date(ackAt.getTime() + 7 * 24 * 60 * MIN)));
   });
 });

@@ -23,6 +23,7 @@ import type { UploadBatch } from '../intake/uploads.js';
 import { identityFrom } from '../intake/schema.js';
 import type { ConsentForm } from './schema.js';
 import { recordAlertEvent } from '../alerts/events.js';
+import { listClockFacts, nextReporterFeedbackAt } from '../alerts/deadlines.js';
 
 /** Receipt sign-ins per client (IPv4 address or IPv6 /64). */
 export const LOGIN_LIMIT: RateLimitRule = { bucket: 'followup-login', limit: 10, windowSeconds: 900 };
@@ -91,6 +92,8 @@ export type ReporterCase = {
   reward: { note: string | null } | null;
   messages: ThreadMessage[];
   attachments: ReportAttachment[];
+  /** When the reporter will hear from us next (deadline engine), if that is still ahead; null otherwise. */
+  nextFeedbackAt: Date | null;
 };
 
 type Reporter = { reportId: string; principal: KeyPrincipal & { kind: 'reporter' }; reportKey: Uint8Array };
@@ -115,6 +118,8 @@ export async function reporterCase(ctx: AppContext, session: OpenSession): Promi
   const messages = await listMessages(db, report.id, reporter.reportKey);
   const attachments = await listReportAttachments(db, report.id, reporter.reportKey);
   await markReadByReporter(db, report.id);
+  const [clockFacts] = await listClockFacts(db, report.id);
+  const promised = clockFacts ? nextReporterFeedbackAt(clockFacts, new Date()) : null;
   const rewardNote = report.reward_note_sealed ? openRewardNote(reporter.reportKey, report.id, new Uint8Array(report.reward_note_sealed)) : null;
   return {
     caseNumber: report.case_number,
@@ -127,6 +132,7 @@ export async function reporterCase(ctx: AppContext, session: OpenSession): Promi
     reward: report.reward_eligible ? { note: rewardNote } : null,
     messages,
     attachments,
+    nextFeedbackAt: promised && promised.getTime() > Date.now() ? promised : null,
   };
 }
 
