@@ -5,7 +5,7 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestReviewer, submitTestReport, submitThroughForm, type TestStaff } from '../helpers/reports.js';
 import { leaks, startSmtp, startWebhookReceiver, type TestSmtp } from '../helpers/alerts.js';
 import { recordAlertEvent, type AlertEvent } from '../../server/core/alerts/events.js';
-import { deliverDueAlerts, type AlertWorkerOptions } from '../../server/core/alerts/worker.js';
+import { deliverDueAlerts, startAlertWorker, type AlertWorkerOptions } from '../../server/core/alerts/worker.js';
 import { createMailTransport, type MailTransport } from '../../server/core/alerts/transports.js';
 import { sealChannelConfig, urlHint } from '../../server/core/alerts/channels.js';
 import { insertChannel } from '../../server/core/alerts/repository.js';
@@ -246,5 +246,25 @@ describe('delivery you can trust', () => {
     } finally {
       mailB.close();
     }
+  });
+});
+
+describe('the running worker (as server/main.ts starts it)', () => {
+  it('delivers an immediate-danger alert within seconds of the tip, and stops cleanly', async () => {
+    const running = startAlertWorker({ config: { ...t.config, alerts: { ...t.config.alerts, pollMs: 200 } }, database: t.database, logger: t.ctx.logger });
+    try {
+      const started = Date.now();
+      const { reportId } = await submitTestReport(t, { immediateDanger: true, description: 'CANARYTIP' });
+      while (smtp.mails.length < 2 && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 100));
+      expect(smtp.mails).toHaveLength(2);
+      expect(smtp.mails.every((m) => m.text.includes(`/staff/cases/${reportId}`))).toBe(true);
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      await running.stop();
+    }
+    const before = smtp.mails.length;
+    await t.database.db.transaction().execute((trx) => recordAlertEvent(trx, { type: 'keyholder.awaiting_approval', staffId: reviewer.id }));
+    await new Promise((r) => setTimeout(r, 600));
+    expect(smtp.mails.length).toBe(before);
   });
 });
