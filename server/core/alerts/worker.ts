@@ -66,7 +66,9 @@ export async function deliverDueAlerts(options: AlertWorkerOptions, now = new Da
       const ids = group.map((r) => r.id);
       try {
         ids.push(...(await deliverOne(o, group, locale, now)));
-        result.delivered += await markDelivered(o.db, ids, o.instance, new Date());
+        // Read the count first: `x += await y` would add to a stale x while other rows finish.
+        const delivered = await markDelivered(o.db, ids, o.instance, new Date());
+        result.delivered += delivered;
       } catch (err) {
         const reason = err instanceof TransportError || err instanceof Permanent ? err.message : `error ${describeError(err).name ?? ''}`.trim();
         const permanent = err instanceof Permanent || (err instanceof TransportError && !err.retryable);
