@@ -7,6 +7,7 @@
  *   queue   queue page and case view p50/p95 with 1,000,000 reports               (PostgreSQL)
  *   rss     peak server RSS while 100 MB of attachments stream up and down        (PostgreSQL)
  *   images  24 concurrent 80 MP photo uploads: RSS growth, receipt sign-in p95    (PostgreSQL)
+ *   alerts  submission time with vs without alert rows; 1,000 alerts drained to SMTP (PostgreSQL)
  *
  * `npm run bench -- crypto rss` runs only those parts (results.json keeps the others' last figures).
  * DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) is a server where the bench
@@ -25,10 +26,11 @@ import { runIntakeBench } from './intake.js';
 import { runQueueBench } from './queue.js';
 import { runRssBench } from './rss.js';
 import { runImageBench } from './images.js';
+import { runAlertsBench } from './alerts.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS = path.join(HERE, 'results.json');
-const PARTS = ['crypto', 'intake', 'queue', 'rss', 'images'] as const;
+const PARTS = ['crypto', 'intake', 'queue', 'rss', 'images', 'alerts'] as const;
 type Part = (typeof PARTS)[number];
 
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -58,6 +60,7 @@ const RUNNERS: Record<Part, { needsPostgres: boolean; run(): Promise<unknown> }>
   queue: { needsPostgres: true, run: () => runQueueBench({ databaseUrl, reports, log: (line) => console.log(`    ${line}`) }) },
   rss: { needsPostgres: true, run: () => runRssBench({ databaseUrl, argon2 }) },
   images: { needsPostgres: true, run: () => runImageBench({ databaseUrl, argon2 }) },
+  alerts: { needsPostgres: true, run: () => runAlertsBench({ databaseUrl, argon2 }) },
 };
 
 async function runPart(part: Part, pgVersion: string | null): Promise<Section> {
@@ -168,6 +171,12 @@ function summarise(sections: Record<string, Section>): Line[] {
     lines.push({ figure: 'images: receipt sign-in p50 / p95, idle', value: images.idle.p50, unit: `ms / ${images.idle.p95} ms` });
     lines.push({ figure: 'images: receipt sign-in p50 / p95, during the burst', value: images.burst.p50, unit: `ms / ${images.burst.p95} ms` });
     lines.push({ figure: 'images: sign-in p95 during the burst / idle', value: images.p95Ratio, unit: '×', target: `≤ ${images.targetRatio}×`, met: images.p95Ratio <= images.targetRatio });
+  }
+  const alerts = fig<Awaited<ReturnType<typeof runAlertsBench>>>('alerts');
+  if (alerts) {
+    lines.push({ figure: 'alerts: submission p50 without / with 5 alert rows', value: alerts.submitP50WithAlertsMs, unit: `ms / ${alerts.submitP50WithoutAlertsMs} ms` });
+    lines.push({ figure: 'alerts: added to submission latency', value: Number((alerts.submissionOverhead * 100).toFixed(2)), unit: '%', target: '< 5 %', met: alerts.submissionOverhead < 0.05 });
+    lines.push({ figure: `alerts: ${alerts.queued} queued alerts drained to local SMTP`, value: alerts.drainSeconds, unit: 's', target: '< 60 s', met: alerts.drainSeconds < 60 });
   }
   return lines;
 }

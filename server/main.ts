@@ -12,6 +12,7 @@ import { checkpointDir, startAuditCheckpoints } from './core/audit/checkpoints.j
 import { startMaintenance } from './core/maintenance/runner.js';
 import { MAINTENANCE_TASKS } from './core/maintenance/tasks.js';
 import { startRetention } from './core/retention/run.js';
+import { startAlertWorker } from './core/alerts/worker.js';
 import type { AppContext } from './core/context.js';
 import { ImageJobs } from './core/images/jobs.js';
 import { createPublicApp } from './public/app.js';
@@ -48,6 +49,8 @@ async function main(): Promise<void> {
   ];
   const stopMaintenance = startMaintenance(database.db, MAINTENANCE_TASKS, logger, config.maintenanceIntervalMs);
   const stopRetention = startRetention(ctx);
+  // Alerts: delivers the outbox every ALERT_POLL_MS and runs the deadline scan (once across instances).
+  const alerts = startAlertWorker(ctx);
   const checkpoints = startAuditCheckpoints(database.db, {
     dir: checkpointDir(config.dataDir),
     instanceId: config.instanceId,
@@ -68,6 +71,7 @@ async function main(): Promise<void> {
     void Promise.all(drained).then(async () => {
       // The last checkpoint records the head every request wrote, before the database goes.
       await checkpoints.stop();
+      await alerts.stop().catch(() => {});
       await database.close().catch(() => {});
       logger.info('stopped');
       process.exit(0);

@@ -52,6 +52,11 @@ const envSchema = z.object({
   RETENTION_UNFOUNDED_DAYS: z.coerce.number().int().min(1).max(3650).default(180),
   RETENTION_REFERRED_DAYS: z.coerce.number().int().min(30).max(3650).default(1095),
   RETENTION_OTHER_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+  // Alerts (issue 13): e-mail over SMTP, and how often the outbox worker looks for due alerts.
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  SMTP_URL_FILE: z.string().min(1).optional(),
+  MAIL_FROM: z.string().min(3).default('ParcelGuard <parcelguard@localhost>'),
+  ALERT_POLL_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
 });
 
 const secretsSchema = z.object({
@@ -130,6 +135,8 @@ export type Config = {
   readonly secrets: ServerSecrets;
   /** Days a closed case is kept before it is crypto-shredded, by outcome (server/core/retention). */
   readonly retention: { readonly unfoundedDays: number; readonly referredDays: number; readonly otherDays: number };
+  /** Alerts: SMTP (null: e-mail alerts stay queued until it is set) and the outbox worker's poll interval. */
+  readonly alerts: { readonly smtpUrl: string | null; readonly mailFrom: string; readonly pollMs: number };
 };
 
 export class ConfigError extends Error {
@@ -181,8 +188,23 @@ export function loadConfig(env: Env = process.env): Config {
     images: { concurrency: e.IMAGE_CONCURRENCY, queueLength: e.IMAGE_QUEUE_LENGTH },
     retention: { unfoundedDays: e.RETENTION_UNFOUNDED_DAYS, referredDays: e.RETENTION_REFERRED_DAYS, otherDays: e.RETENTION_OTHER_DAYS },
     secrets: loadSecrets(e.SECRETS_FILE ? resolve(e.SECRETS_FILE) : resolve(dataDir, 'secrets.json')),
+    alerts: { smtpUrl: smtpUrl(e.SMTP_URL, e.SMTP_URL_FILE), mailFrom: e.MAIL_FROM, pollMs: e.ALERT_POLL_MS },
   };
   return deepFreeze(config);
+}
+
+/** SMTP_URL, or the first line of SMTP_URL_FILE (so the password stays out of the environment). */
+function smtpUrl(url: string | undefined, file: string | undefined): string | null {
+  if (url && file) throw new ConfigError('Invalid configuration:\n  SMTP_URL_FILE: set SMTP_URL or SMTP_URL_FILE, not both');
+  if (!file) return url ?? null;
+  let text: string;
+  try {
+    text = readFileSync(resolve(file), 'utf8').split(/\r?\n/)[0]!.trim();
+  } catch (err) {
+    throw new ConfigError(`SMTP_URL_FILE: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  if (!/^smtps?:\/\//.test(text)) throw new ConfigError('Invalid configuration:\n  SMTP_URL_FILE: the file must hold an smtp:// or smtps:// URL');
+  return text;
 }
 
 function site(host: string, port: number, url: string | undefined): Site {

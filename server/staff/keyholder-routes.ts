@@ -2,6 +2,8 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../core/context.js';
 import { ForbiddenError, NotFoundError } from '../core/errors.js';
+import { findStaffAlertPreferences } from '../core/alerts/repository.js';
+import { DIGESTS } from '../core/alerts/service.js';
 import { acknowledgeKeyHolders, approveKeyHolder, keyHolderOverview, ownKeyStatus } from '../core/accounts/approval.js';
 import { summaryError, type FormErrors } from '../web/form-errors.js';
 import { principalOf, requireStaff } from './guard.js';
@@ -60,7 +62,8 @@ export function keyHolderRoutes(ctx: AppContext): Router {
 
   router.get('/staff/account', guard, async (req, res) => {
     const principal = principalOf(req);
-    res.render('account', { layout: 'staff', titleKey: 'staff.account.title', keyStatus: await ownKeyStatus(deps, principal) });
+    const alerts = await findStaffAlertPreferences(ctx.database.db, principal.id);
+    res.render('account', { layout: 'staff', titleKey: 'staff.account.title', keyStatus: await ownKeyStatus(deps, principal), alerts, digests: DIGESTS, alertsSaved: req.query.done === 'alerts' });
   });
 
   return router;

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { verifyAuditChain, type ChainBreak } from '../../core/audit/verify.js';
 import { checkpointDir, readCheckpoints } from '../../core/audit/checkpoints.js';
 import { auditKeysOf } from '../../core/audit/keys.js';
+import { recordAlertEvent } from '../../core/alerts/events.js';
 import { EXIT, type CliCommand } from './types.js';
 
 const REASONS: Record<ChainBreak, string> = {
@@ -28,6 +29,9 @@ export const auditVerifyCommand: CliCommand = {
     }
     const verdict = await verifyAuditChain(ctx.db, checkpoints);
     if (!verdict.ok) {
+      // Admins hear at once (alert outbox; delivered by the running app).
+      const reason = verdict.reason === 'checkpoint_mismatch' || verdict.reason === 'head_behind_checkpoint' ? 'checkpoint' : 'chain';
+      await recordAlertEvent(ctx.db, { type: 'audit.verification_failed', reason });
       const by = verdict.instance ? `, checkpoint of instance ${verdict.instance}` : '';
       ctx.out(`audit chain BROKEN at seq ${verdict.brokenSeq} (${REASONS[verdict.reason]}${by})`);
       return EXIT.failure;
@@ -42,6 +46,7 @@ export const auditVerifyCommand: CliCommand = {
       ctx.out(`checkpoints OK (${verdict.checkpointsMatched} from ${instances} instances${newest ? `, newest at seq ${newest.seq}, ${newest.at}` : ''})`);
     }
     if (forged.length) {
+      await recordAlertEvent(ctx.db, { type: 'audit.verification_failed', reason: 'checkpoint' });
       ctx.out(`checkpoint files BROKEN (${forged.length} invalid lines)`);
       return EXIT.failure;
     }

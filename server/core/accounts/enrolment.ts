@@ -18,6 +18,7 @@ import { newCredentials } from './credentials.js';
 import { openTotpSecret } from './staff-keys.js';
 import { newTotpSecret, totpQrSvg, totpSecretText, totpUri, verifyTotp } from './totp.js';
 import type { StaffDeps } from './service.js';
+import { recordAlertEvent } from '../alerts/events.js';
 
 /**
  * Enrolment, in three steps that share one short staff session holding the new private key
@@ -124,6 +125,8 @@ export async function confirmTotpEnrolment(deps: StaffDeps, state: EnrolmentStat
       subjectId: state.row.id,
       details: { role: state.row.role, custodian: state.row.is_custodian },
     });
+    // A key holder the command line did not approve waits for a custodian's fingerprint check.
+    if (!state.row.key_approval) await recordAlertEvent(trx, { type: 'keyholder.awaiting_approval', staffId: state.row.id });
     await destroySession(trx, cookie);
     return createSession(trx, 'staff', state.row.id, state.keys.privateKey);
   });

@@ -149,7 +149,7 @@ export async function countOutbox(db: Executor) {
 
 // Channels ------------------------------------------------------------------------------------
 
-export async function insertChannel(db: Executor, row: { kind: AlertChannelKind; name: string; config_sealed: Uint8Array; url_hint: string; created_by: string | null }) {
+export async function insertChannel(db: Executor, row: { id?: string; kind: AlertChannelKind; name: string; config_sealed: Uint8Array; url_hint: string; created_by: string | null }) {
   return db.insertInto('alert_channels').values(row).returning('id').executeTakeFirstOrThrow();
 }
 

@@ -66,6 +66,13 @@ export const AUDIT_EVENTS = [
   'case.legal_hold_set',
   'case.legal_hold_cleared',
   'case.shredded',
+  // alerts (issue 13)
+  'alerts.preferences_changed',
+  'alerts.channel_added',
+  'alerts.channel_enabled',
+  'alerts.channel_disabled',
+  'alerts.channel_deleted',
+  'alerts.test_sent',
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];

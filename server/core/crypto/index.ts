@@ -39,6 +39,7 @@ export {
   rateLimitCounterKey,
   auditChainKey,
   auditCheckpointKey,
+  alertChannelKey,
   SUBKEY_CONTEXTS,
   type SecretRoots,
 } from './subkeys.js';

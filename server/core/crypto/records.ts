@@ -14,7 +14,8 @@ export type RecordPurpose =
   | 'referral'
   | 'request'
   | 'employee-identity'
-  | 'staging';
+  | 'staging'
+  | 'alert-channel';
 
 export const RECORD_PURPOSES: readonly RecordPurpose[] = Object.freeze([
   'payload',
@@ -26,6 +27,7 @@ export const RECORD_PURPOSES: readonly RecordPurpose[] = Object.freeze([
   'request',
   'employee-identity',
   'staging',
+  'alert-channel',
 ]);
 
 /**

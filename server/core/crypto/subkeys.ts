@@ -30,6 +30,8 @@ export const SUBKEY_CONTEXTS = Object.freeze({
   auditChain: 'parcelguard/v1/audit-chain',
   /** HMAC key of audit checkpoints written outside the database; root: the blind-index key. */
   auditCheckpoint: 'parcelguard/v1/audit-checkpoint',
+  /** Seals alert channels' webhook URLs and signing secrets; root: the blind-index key. */
+  alertChannel: 'parcelguard/v1/alert-channel',
 });
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -89,4 +91,9 @@ export function rateLimitCounterKey(bucketKey: Uint8Array, day: string, subject:
   assertServerSecret(bucketKey, 'rateLimitCounterKey');
   if (!DAY.test(day)) throw new RangeError('rateLimitCounterKey: day must be YYYY-MM-DD');
   return toHex(hmacSha256(bucketKey, utf8(`${day}|${subject}`)));
+}
+
+/** Seals the group-robot webhooks (URL and signing secret): a copy of the database alone cannot post into the group. */
+export function alertChannelKey(roots: SecretRoots): Uint8Array {
+  return deriveSubkey(roots.blindIndexKey, SUBKEY_CONTEXTS.alertChannel);
 }

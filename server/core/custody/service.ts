@@ -22,6 +22,7 @@ import {
   type RequestRow,
 } from './repository.js';
 import type { Executor } from '../db/executor.js';
+import { recordAlertEvent } from '../alerts/events.js';
 
 /**
  * Identity custodianship (DESIGN §4). A reporter's identity is sealed under KI, which intake grants
@@ -62,6 +63,7 @@ export async function requestIdentityAccess(ctx: AppContext, staff: StaffPrincip
       notesKey.fill(0);
     }
     await auditCase(trx, staff, c, 'identity.requested', { request: id });
+    await recordAlertEvent(trx, { type: 'identity.requested', reportId: c.row.id });
   });
 }
 

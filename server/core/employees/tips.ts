@@ -12,6 +12,7 @@ import { payloadBinding } from '../reports/payload-binding.js';
 import { findEmployeeTip } from './repository.js';
 import { findOwnTips, tipKeyPair, tipSecretOf } from './tip-index.js';
 import type { Executor } from '../db/executor.js';
+import { recordAlertEvent } from '../alerts/events.js';
 
 /** Case numbers as newCaseNumber() makes them; anything else cannot be a tip and is a 404. */
 export const CASE_NUMBER = /^PG-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/;
@@ -101,6 +102,7 @@ export async function replyToMyTip(ctx: AppContext, employee: EmployeePrincipal,
       await appendMessage(trx, { reportId: tip.id, authorKind: 'reporter', body }, key);
       await touchReporterActivity(trx, tip.id);
       await appendAudit(trx, { actorKind: 'reporter', event: 'report.reporter_message', caseId: tip.id });
+      await recordAlertEvent(trx, { type: 'reporter.replied', reportId: tip.id });
       return true;
     }),
   );

@@ -23,6 +23,8 @@ import type { UploadBatch } from '../intake/uploads.js';
 import { identityFrom } from '../intake/schema.js';
 import type { ConsentForm } from './schema.js';
 import { caseRetention } from '../retention/hold.js';
+import { recordAlertEvent } from '../alerts/events.js';
+import { listClockFacts, nextReporterFeedbackAt } from '../alerts/deadlines.js';
 
 /** Receipt sign-ins per client (IPv4 address or IPv6 /64). */
 export const LOGIN_LIMIT: RateLimitRule = { bucket: 'followup-login', limit: 10, windowSeconds: 900 };
@@ -93,6 +95,8 @@ export type ReporterCase = {
   attachments: ReportAttachment[];
   /** Once closed: when the report will be shredded, or `held` while a legal hold stands (no reason given). */
   retention: { deletesOn: Date | null; held: boolean } | null;
+  /** When the reporter will hear from us next (deadline engine), if that is still ahead; null otherwise. */
+  nextFeedbackAt: Date | null;
 };
 
 type Reporter = { reportId: string; principal: KeyPrincipal & { kind: 'reporter' }; reportKey: Uint8Array };
@@ -117,6 +121,8 @@ export async function reporterCase(ctx: AppContext, session: OpenSession): Promi
   const messages = await listMessages(db, report.id, reporter.reportKey);
   const attachments = await listReportAttachments(db, report.id, reporter.reportKey);
   await markReadByReporter(db, report.id);
+  const [clockFacts] = await listClockFacts(db, report.id);
+  const promised = clockFacts ? nextReporterFeedbackAt(clockFacts, new Date()) : null;
   const rewardNote = report.reward_note_sealed ? openRewardNote(reporter.reportKey, report.id, new Uint8Array(report.reward_note_sealed)) : null;
   const retention = report.status === 'closed' ? await caseRetention(ctx, report.id) : null;
   return {
@@ -131,6 +137,7 @@ export async function reporterCase(ctx: AppContext, session: OpenSession): Promi
     messages,
     attachments,
     retention: retention ? { deletesOn: retention.deletesOn, held: retention.hold !== null } : null,
+    nextFeedbackAt: promised && promised.getTime() > Date.now() ? promised : null,
   };
 }
 
@@ -169,6 +176,7 @@ export async function sendReply(ctx: AppContext, session: OpenSession, body: str
     await appendMessage(trx, { reportId, authorKind: 'reporter', body }, reportKey);
     await touchReporterActivity(trx, reportId);
     await appendAudit(trx, { actorKind: 'reporter', event: 'report.reporter_message', caseId: reportId });
+    await recordAlertEvent(trx, { type: 'reporter.replied', reportId });
   });
   return true;
 }

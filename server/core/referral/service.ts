@@ -17,6 +17,7 @@ import { findReferral, insertReferral, insertReferralUpdate, listReferralRows, l
 import type { ReferralForm } from './schema.js';
 import { readSettings } from '../settings/service.js';
 import type { Executor } from '../db/executor.js';
+import { recordAlertEvent } from '../alerts/events.js';
 
 /**
  * Referral to the authorities as a record (DESIGN §6). Channel, time, status and whether identity
@@ -128,6 +129,7 @@ export async function createReferral(ctx: AppContext, staff: StaffPrincipal, cas
     const pending = (await readSettings(ctx, trx))['referrals.requireSecondApproval'];
     await insertReferral(trx, { id, reportId: c.row.id, channel: form.channel, referredAt: form.referredAt, identityShared: form.identityShared, status: pending ? 'pending_approval' : 'referred', detailsSealed, createdBy: staff.id });
     if (pending) await updateCase(trx, c.row.id, { referral_status: 'pending_approval' });
+    if (pending) await recordAlertEvent(trx, { type: 'referral.awaiting_approval', reportId: c.row.id, requestedBy: staff.id });
     else await putOnRecord(ctx, trx, c);
     await auditCase(trx, staff, c, 'referral.created', { channel: form.channel, identityShared: form.identityShared, attachments: chosen.length, pendingApproval: pending }, id);
     return { id, pending };

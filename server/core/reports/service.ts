@@ -31,6 +31,7 @@ import { slaPolicy, type SlaPolicy } from '../queue/sla.js';
 import { payloadBinding } from './payload-binding.js';
 import { readSettings } from '../settings/service.js';
 import type { Executor } from '../db/executor.js';
+import { recordAlertEvent } from '../alerts/events.js';
 
 export type ReporterKind =
   /** Public channel: a receipt is generated and the reporter's key pair is wrapped with its KEK. */
@@ -168,6 +169,8 @@ async function writeReport(
     caseId: reportId,
     details: { channel, categories: input.categories.length },
   });
+  // In the same transaction: the alert exists exactly when the report does (content-free).
+  await recordAlertEvent(trx, { type: 'report.received', reportId });
   keys.report.fill(0);
   keys.notes.fill(0);
   keys.identity?.fill(0);

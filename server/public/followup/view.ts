@@ -32,6 +32,7 @@ export function statusPageContext(locale: Locale, view: ReporterCase, state: Sta
   return {
     caseNumber: view.caseNumber,
     createdAt: view.createdAt,
+    nextFeedbackAt: view.nextFeedbackAt,
     timeline: view.timeline.map((s) => ({ labelKey: `followup.timeline.${s.key}`, done: s.state === 'done', current: s.state === 'current' })),
     outcomeKey: view.status === 'closed' && view.outcome ? `followup.outcomes.${view.outcome}` : null,
     retention: view.retention,

@@ -1,0 +1,160 @@
+import { sql, type Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { DB } from '../db/schema.js';
+import type { Executor } from '../db/executor.js';
+import type { ReportStatus, Severity } from '../reports/lifecycle.js';
+import { claimScheduledRun } from '../maintenance/runner.js';
+import { readSettings } from '../settings/service.js';
+import { slaPolicy, type SlaPolicy } from '../queue/sla.js';
+import { recordAlertEvent, type ClockKind, type DeadlineStage } from './events.js';
+
+/**
+ * The deadline engine: per-case clocks computed from the report's plaintext timestamps, and a
+ * scheduled scan (once a minute across all instances) that records a 'deadline' alert when a clock
+ * is due soon (the assignee), overdue (every key holder of the case) and twice overdue (admins,
+ * without the case). Dedupe keys make each clock-stage-recipient alert happen once.
+ *
+ * Clocks (EU Directive 2019/1937 art. 9 and the configured SLA, see queue/sla.ts):
+ * - triage: an immediate-danger or critical tip still new, within `deadlines.criticalTriageMinutes` (60);
+ * - ack: any other new tip, within `deadlines.acknowledgeHours` (24), never past 7 days;
+ * - first_feedback: after acknowledgement, the reporter hears from us within 7 days;
+ * - feedback: afterwards at least every `deadlines.feedbackDays` (30), and a first feedback never later
+ *   than 3 months after acknowledgement;
+ * - referral_decision: a referral awaiting its second approval is decided within 48 hours.
+ */
+export type ClockState = 'ok' | DeadlineStage;
+export type CaseClock = { readonly kind: ClockKind; readonly startedAt: Date; readonly dueAt: Date; readonly state: ClockState };
+
+export type ClockFacts = {
+  readonly status: ReportStatus;
+  readonly severity: Severity;
+  readonly immediateDanger: boolean;
+  readonly createdAt: Date;
+  readonly acknowledgedAt: Date | null;
+  readonly triageDueAt: Date;
+  readonly feedbackDueAt: Date;
+  /** The last message a reviewer wrote to the reporter, or null. */
+  readonly lastStaffMessageAt: Date | null;
+  /** When the referral now waiting for a second approval was created, or null. */
+  readonly referralPendingSince: Date | null;
+};
+
+const HOUR_MS = 3600_000;
+const DAY_MS = 24 * HOUR_MS;
+export const FIRST_FEEDBACK_MS = 7 * DAY_MS;
+export const OUTER_FEEDBACK_MS = 90 * DAY_MS;
+export const REFERRAL_DECISION_MS = 48 * HOUR_MS;
+/** "Due soon": the last quarter of a clock's window, at most 24 hours. */
+const DUE_SOON_CAP_MS = 24 * HOUR_MS;
+
+/** Where a clock stands: twice overdue once late by its own window again. */
+export function clockState(startedAt: Date, dueAt: Date, now: Date): ClockState {
+  const window = Math.max(60_000, dueAt.getTime() - startedAt.getTime());
+  const left = dueAt.getTime() - now.getTime();
+  if (left <= -window) return 'twice_overdue';
+  if (left <= 0) return 'overdue';
+  return left <= Math.min(DUE_SOON_CAP_MS, window / 4) ? 'due_soon' : 'ok';
+}
+
+/** Every running clock of one case, soonest first. A closed case has none. */
+export function caseClocks(f: ClockFacts, now: Date): CaseClock[] {
+  const clocks: Omit<CaseClock, 'state'>[] = [];
+  if (f.status === 'closed') return [];
+  if (f.status === 'new') {
+    const urgent = f.immediateDanger || f.severity === 'critical';
+    clocks.push({ kind: urgent ? 'triage' : 'ack', startedAt: f.createdAt, dueAt: f.triageDueAt });
+  } else {
+    const ackAt = f.acknowledgedAt ?? f.createdAt;
+    if (!f.lastStaffMessageAt || f.lastStaffMessageAt < ackAt) {
+      clocks.push({ kind: 'first_feedback', startedAt: ackAt, dueAt: new Date(ackAt.getTime() + FIRST_FEEDBACK_MS) });
+    } else {
+      const outer = new Date(f.lastStaffMessageAt.getTime() + OUTER_FEEDBACK_MS);
+      const due = f.feedbackDueAt < outer ? f.feedbackDueAt : outer;
+      clocks.push({ kind: 'feedback', startedAt: f.lastStaffMessageAt, dueAt: due });
+    }
+  }
+  if (f.referralPendingSince) {
+    clocks.push({ kind: 'referral_decision', startedAt: f.referralPendingSince, dueAt: new Date(f.referralPendingSince.getTime() + REFERRAL_DECISION_MS) });
+  }
+  return clocks.map((c) => ({ ...c, state: clockState(c.startedAt, c.dueAt, now) })).sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
+}
+
+/**
+ * When the reporter will hear from us next, for the follow-up page: the acknowledgement deadline
+ * while new, then the first-feedback or feedback deadline. Null once closed.
+ */
+export function nextReporterFeedbackAt(f: ClockFacts, now: Date): Date | null {
+  const clock = caseClocks(f, now).find((c) => c.kind !== 'referral_decision');
+  return clock ? clock.dueAt : null;
+}
+
+/** The facts of every open case, in one query (plaintext columns only). */
+export async function listClockFacts(db: Executor, reportId?: string): Promise<(ClockFacts & { id: string })[]> {
+  let query = db
+    .selectFrom('reports as r')
+    .select([
+      'r.id', 'r.status', 'r.severity', 'r.immediate_danger', 'r.created_at', 'r.acknowledged_at', 'r.triage_due_at', 'r.feedback_due_at',
+      (eb) => eb.selectFrom('messages as m').select((m) => m.fn.max('m.created_at').as('x')).whereRef('m.report_id', '=', 'r.id').where('m.author_kind', '=', 'staff').as('last_staff_message_at'),
+      (eb) => eb.selectFrom('referrals as f').select((m) => m.fn.min('f.created_at').as('x')).whereRef('f.report_id', '=', 'r.id').where('f.status', '=', 'pending_approval').as('referral_pending_since'),
+    ])
+    .where('r.status', '!=', 'closed');
+  if (reportId) query = query.where('r.id', '=', reportId);
+  const rows = await query.execute();
+  const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string | Date));
+  return rows.map((r) => ({
+    id: r.id,
+    status: r.status,
+    severity: r.severity,
+    immediateDanger: r.immediate_danger,
+    createdAt: new Date(r.created_at),
+    acknowledgedAt: date(r.acknowledged_at),
+    triageDueAt: new Date(r.triage_due_at),
+    feedbackDueAt: new Date(r.feedback_due_at),
+    lastStaffMessageAt: date(r.last_staff_message_at),
+    referralPendingSince: date(r.referral_pending_since),
+  }));
+}
+
+export const DEADLINE_JOB = 'alert-deadlines';
+const SCAN_INTERVAL_MS = 60_000;
+
+/** Whether any row for this clock and stage was already written (the dedupe key's prefix). */
+async function alreadyAnnounced(db: Executor, prefix: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('alert_outbox')
+    .select(sql.lit(1).as('one'))
+    .where('dedupe_key', '>=', prefix)
+    .where('dedupe_key', '<', `${prefix}~`)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * The scheduled scan: claims this minute in scheduled_jobs (once across instances, in the same
+ * transaction as the alerts it writes), then records one 'deadline' event per clock that reached a
+ * stage not yet announced. Returns the number of events recorded, or null when not due here.
+ */
+export async function runDeadlineScan(deps: { db: Kysely<DB>; config: Config; logger?: Logger }, now = new Date(), intervalMs = SCAN_INTERVAL_MS): Promise<number | null> {
+  return deps.db.transaction().execute(async (trx) => {
+    if (!(await claimScheduledRun(trx, DEADLINE_JOB, now, intervalMs))) return null;
+    let recorded = 0;
+    for (const facts of await listClockFacts(trx)) {
+      for (const clock of caseClocks(facts, now)) {
+        if (clock.state === 'ok') continue;
+        const prefix = `deadline:${facts.id}:${clock.kind}:${clock.dueAt.toISOString()}:${clock.state}:`;
+        if (await alreadyAnnounced(trx, prefix)) continue;
+        await recordAlertEvent(trx, { type: 'deadline', reportId: facts.id, clock: clock.kind, stage: clock.state, dueAt: clock.dueAt }, now);
+        recorded++;
+      }
+    }
+    if (recorded > 0) deps.logger?.info({ recorded }, 'deadline alerts recorded');
+    return recorded;
+  });
+}
+
+/** The SLA policy in force (settings), for callers that compute clocks themselves. */
+export async function currentPolicy(deps: { db: Kysely<DB>; config: Config }): Promise<SlaPolicy> {
+  return slaPolicy(await readSettings({ database: { db: deps.db }, config: deps.config }));
+}
