@@ -12,6 +12,7 @@ import { queueRoutes } from './queue-routes.js';
 import { caseRoutes } from './cases/routes.js';
 import { custodyRoutes } from './custody-routes.js';
 import { referralRoutes } from './referral-routes.js';
+import { staffRewardRoutes } from './reward-routes.js';
 
 /**
  * The staff workspace: every page under /staff (the prefix stays, so a proxy can also route by
@@ -40,6 +41,7 @@ export function createStaffApp(ctx: AppContext): Express {
   routes.use(caseRoutes(ctx));
   routes.use(custodyRoutes(ctx));
   routes.use(referralRoutes(ctx));
+  routes.use(staffRewardRoutes(ctx));
   return buildApp(
     ctx,
     {

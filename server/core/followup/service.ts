@@ -22,6 +22,7 @@ import { markReadByReporter } from '../reports/message-repository.js';
 import type { UploadBatch } from '../intake/uploads.js';
 import { identityFrom } from '../intake/schema.js';
 import type { ConsentForm } from './schema.js';
+import { rewardClaimStatus } from '../rewards/reporter.js';
 
 /** Receipt sign-ins per client (IPv4 address or IPv6 /64). */
 export const LOGIN_LIMIT: RateLimitRule = { bucket: 'followup-login', limit: 10, windowSeconds: 900 };
@@ -87,7 +88,8 @@ export type ReporterCase = {
   timeline: TimelineStep[];
   consentLevel: ConsentLevel;
   identityPresent: boolean;
-  reward: { note: string | null } | null;
+  reward: { note: string | null; codeCreatedAt: Date | null; identityGivenAt: Date | null } | null;
+  protectionRequestedAt: Date | null;
   messages: ThreadMessage[];
   attachments: ReportAttachment[];
 };
@@ -95,7 +97,7 @@ export type ReporterCase = {
 type Reporter = { reportId: string; principal: KeyPrincipal & { kind: 'reporter' }; reportKey: Uint8Array };
 
 /** Opens the session's report and its key K; null when the report or the grant is gone. */
-async function openReporter(ctx: AppContext, session: OpenSession) {
+export async function openReporter(ctx: AppContext, session: OpenSession) {
   if (!session.privateKey) return null;
   const report = await findReportForReporter(ctx.database.db, session.principalId);
   if (!report) return null;
@@ -123,7 +125,8 @@ export async function reporterCase(ctx: AppContext, session: OpenSession): Promi
     timeline: timelineOf(report.status, report.outcome),
     consentLevel: report.consent_level,
     identityPresent: report.identity_present,
-    reward: report.reward_eligible ? { note: rewardNote } : null,
+    reward: report.reward_eligible ? { note: rewardNote, ...(await rewardClaimStatus(db, report.id)) } : null,
+    protectionRequestedAt: report.protection_requested_at ? new Date(report.protection_requested_at) : null,
     messages,
     attachments,
   };

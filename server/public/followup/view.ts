@@ -13,6 +13,7 @@ export type StatusPageState = {
   note?: string;
   batch?: UploadBatch;
   consent?: Record<string, string>;
+  protection?: string;
   errors?: FieldIssue[];
 };
 
@@ -35,6 +36,8 @@ export function statusPageContext(locale: Locale, view: ReporterCase, state: Sta
     timeline: view.timeline.map((s) => ({ labelKey: `followup.timeline.${s.key}`, done: s.state === 'done', current: s.state === 'current' })),
     outcomeKey: view.status === 'closed' && view.outcome ? `followup.outcomes.${view.outcome}` : null,
     reward: view.reward,
+    protection: { requestedAt: view.protectionRequestedAt, action: '/followup/protection', message: state.protection ?? '' },
+    rewardBase: '/followup/reward',
     messages: view.messages.map((m) => ({
       id: m.id,
       from: m.authorKind,

@@ -14,6 +14,7 @@ export type FormState = { form: string; values: Record<string, unknown>; errors:
 const DONE = new Set([
   'acknowledged', 'status', 'severity', 'labels', 'assigned', 'shared', 'revoked', 'message', 'question', 'reward', 'note',
   'linked', 'unlinked', 'duplicate', 'identityRequested', 'referral', 'referralPending', 'referralApproved', 'referralUpdated',
+  'referralOutcome', 'credited', 'uncredited',
 ]);
 
 /** Where the error summary's link takes the keyboard: the failing form's first field (or its section). */
@@ -27,6 +28,8 @@ function anchorOf(form: string, field: string): string {
   if (form === 'status') return field === 'outcome' ? 'st-outcome' : 'st-to';
   if (form.startsWith('update-')) return `upd-${form.slice('update-'.length)}`;
   if (form.startsWith('approve-')) return 'referrals';
+  if (form.startsWith('outcome-')) return `out-${form.slice('outcome-'.length)}`;
+  if (form === 'credit') return 'credit-target';
   return FORM_ANCHORS[form] ?? 'main';
 }
 
