@@ -150,7 +150,7 @@ async function copyChecked(pieces: AsyncIterable<Uint8Array>, sha256: string, ta
 
 /**
  * The receiving body's check of a claimant's code against the commitment in the bundle
- * (docs/crypto.md §4.8): exit 0 and "matches" only when the code opens it; nothing else is learnt.
+ * (docs/crypto.md §4.10): exit 0 and "matches" only when the code opens it; nothing else is learnt.
  */
 function reportClaimCheck(ctx: CliContext, manifest: BundleManifest, typed: string): number {
   const claim = manifest.reward?.claim;

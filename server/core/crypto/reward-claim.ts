@@ -4,7 +4,7 @@ import { constantTimeEqual, randomBytes } from './random.js';
 import { sodium } from './sodium.js';
 
 /**
- * Anonymous proof of authorship for a reward (docs/crypto.md §4.8).
+ * Anonymous proof of authorship for a reward (docs/crypto.md §4.10).
  *
  * The reporter is shown a claim code once: 100 random bits, written as 20 Crockford characters in
  * four groups. The portal keeps only a commitment to it,

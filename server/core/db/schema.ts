@@ -441,7 +441,7 @@ export interface DB {
   case_credits: CaseCreditsTable;
 }
 
-/** A reporter's claim on a reward (migration 1900, docs/crypto.md §4.8). */
+/** A reporter's claim on a reward (migration 1900, docs/crypto.md §4.10). */
 export interface RewardClaimsTable {
   id: Generated<string>;
   report_id: string;

@@ -27,7 +27,7 @@ export type BundleManifest = {
   caseNumber: string;
   referral: Record<string, unknown>;
   identity: unknown;
-  /** The reward claim's commitment and outcome (docs/crypto.md §4.8); absent in bundles made before. */
+  /** The reward claim's commitment and outcome (docs/crypto.md §4.10); absent in bundles made before. */
   reward?: { eligible: boolean; claim: { scheme: string; salt: string; commitment: string; createdAt: string } | null; identityGiven: boolean; identity: unknown; outcome: unknown };
   files: { name: string; type: string; size: number; sha256: string }[];
 };

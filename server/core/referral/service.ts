@@ -205,7 +205,7 @@ export async function loadReferralSheet(ctx: AppContext, staff: StaffPrincipal, 
 
 /**
  * The reward part of the referral record: the commitment to the reporter's claim code (never the
- * code, docs/crypto.md §4.8), the outcome, and the identity the reporter revealed for the reward
+ * code, docs/crypto.md §4.10), the outcome, and the identity the reporter revealed for the reward
  * when the viewer holds KI (an identity view like any other: audited).
  */
 async function rewardForSheet(trx: Transaction<DB>, c: OpenCase, staff: StaffPrincipal, referralId: string) {

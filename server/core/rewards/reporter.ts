@@ -37,7 +37,7 @@ export async function rewardClaimStatus(db: Executor, reportId: string) {
 
 /**
  * A fresh claim code for a reward-eligible case. Returned once, for this response only; the
- * database keeps the salt and commitment (docs/crypto.md §4.8). A new code replaces the old one.
+ * database keeps the salt and commitment (docs/crypto.md §4.10). A new code replaces the old one.
  */
 export async function createClaimCode(trx: Transaction<DB>, hold: ReporterHold): Promise<{ kind: 'created'; code: string } | RewardRefusal> {
   if (!hold.rewardEligible) return { kind: 'refused', field: 'claim', messageKey: 'rewards.errors.notEligible' };

@@ -74,14 +74,16 @@ export async function findReferralOutcomes(db: Executor, reportId: string) {
   const rows = await db
     .selectFrom('referrals as f')
     .leftJoin('staff as s', 's.id', 'f.outcome_recorded_by')
-    .select(['f.id', 'f.outcome', 'f.outcome_on', 'f.outcome_reference_sealed', 'f.outcome_recorded_at', 's.username'])
+    .select(['f.id', 'f.outcome', 'f.outcome_reference_sealed', 'f.outcome_recorded_at', 's.username'])
+    // The day as text: drivers differ in how they hand back a `date` (pg: a local Date, PGlite: UTC).
+    .select(sql<string>`to_char(f.outcome_on, 'YYYY-MM-DD')`.as('outcome_on'))
     .where('f.report_id', '=', reportId)
     .where('f.outcome', 'is not', null)
     .execute();
   return rows.map((r) => ({
     referralId: r.id,
     outcome: r.outcome!,
-    on: String(r.outcome_on).slice(0, 10),
+    on: r.outcome_on,
     referenceSealed: r.outcome_reference_sealed ? new Uint8Array(r.outcome_reference_sealed) : null,
     recordedAt: r.outcome_recorded_at ? new Date(r.outcome_recorded_at) : null,
     recordedBy: r.username,
