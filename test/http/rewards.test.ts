@@ -105,6 +105,7 @@ describe('the anonymous reward claim', () => {
     await markEligible(r.caseNumber);
     const page = await r.agent.get('/followup');
     expect(page.text).toContain('生成奖励申领码');
+    expect(page.text).toContain('action="/followup/reward/code"');
     const made = await r.agent.post('/followup/reward/code').type('form').send({ _csrf: csrfTokenFrom(page.text) });
     expect(made.status).toBe(200);
     expect(made.headers['cache-control']).toBe('no-store');

@@ -37,7 +37,7 @@ export function statusPageContext(locale: Locale, view: ReporterCase, state: Sta
     outcomeKey: view.status === 'closed' && view.outcome ? `followup.outcomes.${view.outcome}` : null,
     reward: view.reward,
     protection: { requestedAt: view.protectionRequestedAt, action: '/followup/protection', message: state.protection ?? '' },
-    rewardBase: '/followup/reward',
+    rewardBase: '/followup',
     messages: view.messages.map((m) => ({
       id: m.id,
       from: m.authorKind,
