@@ -8,6 +8,7 @@ import { followupRoutes } from './followup/routes.js';
 import { employeeAccountRoutes } from './employees/account-routes.js';
 import { employeeTipRoutes } from './employees/tip-routes.js';
 import { employeeReportRoutes } from './employees/report-routes.js';
+import { rewardRoutes } from './reward-routes.js';
 
 /**
  * The routes that take files. Only these accept multipart bodies; their streaming parser checks
@@ -28,6 +29,7 @@ export function createPublicApp(ctx: AppContext): Express {
   routes.use(employeeAccountRoutes(ctx));
   routes.use(employeeTipRoutes(ctx));
   routes.use(employeeReportRoutes(ctx));
+  routes.use(rewardRoutes(ctx));
   return buildApp(
     ctx,
     {

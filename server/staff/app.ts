@@ -13,6 +13,7 @@ import { caseRoutes } from './cases/routes.js';
 import { custodyRoutes } from './custody-routes.js';
 import { referralRoutes } from './referral-routes.js';
 import { alertRoutes } from './alerts-routes.js';
+import { staffRewardRoutes } from './reward-routes.js';
 
 /**
  * The staff workspace: every page under /staff (the prefix stays, so a proxy can also route by
@@ -43,6 +44,7 @@ export function createStaffApp(ctx: AppContext): Express {
   routes.use(custodyRoutes(ctx));
   routes.use(referralRoutes(ctx));
   routes.use(alertRoutes(ctx));
+  routes.use(staffRewardRoutes(ctx));
   return buildApp(
     ctx,
     {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { createEmployee } from '../helpers/employees.js';
+import { createEmployee, createTestOutlet } from '../helpers/employees.js';
 import { csrfTokenFrom } from '../helpers/forms.js';
 import { caseAction, fileReport, pngBytes, post, signedIn, stagedFile, type Actor } from './case-fixtures.js';
 
@@ -18,13 +18,13 @@ import { caseAction, fileReport, pngBytes, post, signedIn, stagedFile, type Acto
 const ROLES = ['admin', 'granted', 'outsider', 'custodian', 'employee', 'anonymous'] as const;
 type Role = (typeof ROLES)[number];
 
-type Fixture = { caseNumber: string; reportId: string; fileId: string; referralId: string; requestId: string; otherCaseNumber: string; linkedId: string };
+type Fixture = { caseNumber: string; reportId: string; fileId: string; referralId: string; requestId: string; otherCaseNumber: string; linkedId: string; creditId: string };
 type Spec = {
   method: 'GET' | 'POST';
   path: (f: Fixture) => string;
   fields?: (f: Fixture, actorId: string) => Record<string, string>;
   /** What a fresh case for this route needs beyond the basics. */
-  needs?: ('referral' | 'request' | 'other' | 'link')[];
+  needs?: ('referral' | 'request' | 'other' | 'link' | 'credit')[];
   expect: Record<Role, number>;
 };
 
@@ -83,6 +83,17 @@ const SPECS: Record<string, Spec> = {
   },
   'POST referrals/:id/approve': { method: 'POST', path: (f) => `${c(f)}/referrals/${f.referralId}/approve`, needs: ['referral'], expect: holders(303) },
   'POST referrals/:id/updates': { method: 'POST', path: (f) => `${c(f)}/referrals/${f.referralId}/updates`, fields: () => ({ body: '进展' }), needs: ['referral'], expect: holders(303) },
+  // The referral still waits for its second approval here: an outcome is refused (422) once authorised.
+  'POST referrals/:id/outcome': {
+    method: 'POST',
+    path: (f) => `${c(f)}/referrals/${f.referralId}/outcome`,
+    fields: () => ({ outcome: 'case_opened', on: '2026-11-30', reference: '' }),
+    needs: ['referral'],
+    expect: holders(422),
+  },
+  // No such company: refused (422) once authorised.
+  'POST credits': { method: 'POST', path: (f) => `${c(f)}/credits`, fields: () => ({ target: '00000000-0000-4000-8000-000000000000' }), expect: holders(422) },
+  'POST credits/remove': { method: 'POST', path: (f) => `${c(f)}/credits/remove`, fields: (f) => ({ creditId: f.creditId }), needs: ['credit'], expect: holders(303) },
 };
 
 let t: TestApp;
@@ -114,7 +125,7 @@ async function freshCase(needs: Spec['needs'] = []): Promise<Fixture> {
   const r = await fileReport(t, { identity: { name: '矩阵测试', consent: 'share_with_authorities' }, attachments: [file] });
   // Intake seals to every active reviewer; taking the outsider's grants away makes them a reviewer without a grant.
   await t.database.db.deleteFrom('report_key_grants').where('report_id', '=', r.reportId).where('recipient_id', '=', people.outsider.staff.id).execute();
-  const f: Fixture = { caseNumber: r.caseNumber, reportId: r.reportId, fileId: file.id, referralId: '', requestId: '', otherCaseNumber: '', linkedId: '' };
+  const f: Fixture = { caseNumber: r.caseNumber, reportId: r.reportId, fileId: file.id, referralId: '', requestId: '', otherCaseNumber: '', linkedId: '', creditId: '' };
   if (needs.includes('other') || needs.includes('link')) {
     const other = await fileReport(t);
     Object.assign(f, { otherCaseNumber: other.caseNumber, linkedId: other.reportId });
@@ -124,6 +135,12 @@ async function freshCase(needs: Spec['needs'] = []): Promise<Fixture> {
     const made = await post(people.creator.agent, `${c(f)}/referrals/new`, `${c(f)}/referrals`, { channel: 'hotline_12339', referredAt: '2026-11-01T09:00', summary: '初始摘要' });
     expect(made.status).toBe(303);
     f.referralId = (await t.database.db.selectFrom('referrals').select('id').where('report_id', '=', r.reportId).executeTakeFirstOrThrow()).id;
+  }
+  if (needs.includes('credit')) {
+    const outlet = await createTestOutlet(t, { company: '矩阵速运' });
+    const { organisation_id } = await t.database.db.selectFrom('outlets').select('organisation_id').where('id', '=', outlet.id).executeTakeFirstOrThrow();
+    expect((await caseAction(people.creator.agent, r.caseNumber, 'credits', { target: organisation_id })).status).toBe(303);
+    f.creditId = (await t.database.db.selectFrom('case_credits').select('id').where('report_id', '=', r.reportId).executeTakeFirstOrThrow()).id;
   }
   if (needs.includes('request')) {
     expect((await caseAction(people.creator.agent, r.caseNumber, 'identity-requests', { reason: '需要核实' })).status).toBe(303);
@@ -177,7 +194,7 @@ describe('authorisation matrix', () => {
     const workspace = [...mounted].filter((r) => /^(GET|POST) \/staff(\/cases|\/identity-requests|\/custody|$)/.test(r));
     // Every mounted workspace route appears in the matrix (compared by method and shape).
     const shape = (r: string) => r.replace(/:[A-Za-z]+/g, ':x');
-    const covered = new Set(Object.values(SPECS).map((s) => `${s.method} ${shape(s.path({ caseNumber: ':x', reportId: '', fileId: ':x', referralId: ':x', requestId: ':x', otherCaseNumber: '', linkedId: '' }))}`));
+    const covered = new Set(Object.values(SPECS).map((s) => `${s.method} ${shape(s.path({ caseNumber: ':x', reportId: '', fileId: ':x', referralId: ':x', requestId: ':x', otherCaseNumber: '', linkedId: '', creditId: '' }))}`));
     expect(workspace.map(shape).filter((r) => !covered.has(r))).toEqual([]);
     expect(workspace.length).toBe(Object.keys(SPECS).length);
   });

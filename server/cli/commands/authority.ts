@@ -2,11 +2,11 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
-import { CryptoError, createSha256, fromBase64, generateBoxKeyPair, openBundle, publicKeyFromPrivate, toBase64, toHex } from '../../core/crypto/index.js';
+import { CLAIM_SCHEME, checkClaimCode, CryptoError, createSha256, fromBase64, fromHex, generateBoxKeyPair, openBundle, publicKeyFromPrivate, toBase64, toHex } from '../../core/crypto/index.js';
 import { escrowFingerprint } from '../../core/escrow/service.js';
 import { insertAuthority, listAuthorities } from '../../core/referral/repository.js';
-import { unpackReferralBundle } from '../../core/referral/bundle.js';
-import { EXIT, readPrivateKeyFile, type CliCommand } from './types.js';
+import { unpackReferralBundle, type BundleManifest } from '../../core/referral/bundle.js';
+import { EXIT, readPrivateKeyFile, type CliCommand, type CliContext } from './types.js';
 
 /**
  * Receiving bodies with a public key (DESIGN §6). The body runs `authority:keygen` on its own
@@ -94,37 +94,35 @@ export const authorityListCommand: CliCommand = {
 
 export const bundleOpenCommand: CliCommand = {
   name: 'bundle:open',
-  summary: "for a receiving body: open a referral bundle with its private key; prints the record, writes the files",
-  usage: 'bundle:open --bundle FILE --key-file FILE --out DIR',
-  options: { bundle: { type: 'string' }, 'key-file': { type: 'string' }, out: { type: 'string' } },
+  summary: "for a receiving body: open a referral bundle with its private key; prints the record, writes the files, checks a reward claim code",
+  usage: 'bundle:open --bundle FILE --key-file FILE (--out DIR | --check-claim CODE)',
+  options: { bundle: { type: 'string' }, 'key-file': { type: 'string' }, out: { type: 'string' }, 'check-claim': { type: 'string' } },
   async run(ctx, values) {
-    if (typeof values.bundle !== 'string' || typeof values['key-file'] !== 'string' || typeof values.out !== 'string') {
-      ctx.err('--bundle, --key-file and --out are all required');
+    const claimCode = typeof values['check-claim'] === 'string' ? values['check-claim'] : null;
+    if (typeof values.bundle !== 'string' || typeof values['key-file'] !== 'string' || (typeof values.out !== 'string' && claimCode === null)) {
+      ctx.err('--bundle and --key-file are required, with --out DIR, --check-claim CODE or both');
       return EXIT.usage;
     }
     const privateKey = await readPrivateKeyFile(ctx, values['key-file'], 'a private key');
     if (typeof privateKey === 'number') return privateKey;
     const keys = { publicKey: publicKeyFromPrivate(privateKey), privateKey };
-    const outDir = resolve(values.out);
+    const outDir = typeof values.out === 'string' ? resolve(values.out) : null;
     try {
       const { manifest, fileBytes } = await unpackReferralBundle(openBundle(keys, createReadStream(resolve(values.bundle))));
-      await mkdir(outDir, { recursive: true, mode: 0o700 });
-      await writeFile(join(outDir, 'referral.json'), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-      for (const [i, file] of manifest.files.entries()) {
-        const target = join(outDir, `${String(i + 1).padStart(2, '0')}-${safeName(file.name)}`);
-        const hash = createSha256();
-        const sink = createWriteStream(target, { mode: 0o600, flags: 'wx' });
-        for await (const piece of fileBytes(file.size)) {
-          hash.update(piece);
-          if (!sink.write(piece)) await once(sink, 'drain');
-        }
-        sink.end();
-        await once(sink, 'finish');
-        if (toHex(hash.digest()) !== file.sha256) throw new CryptoError();
-        ctx.out(`file ${i + 1}: ${target}`);
+      if (outDir) {
+        await mkdir(outDir, { recursive: true, mode: 0o700 });
+        await writeFile(join(outDir, 'referral.json'), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
       }
-      ctx.out(JSON.stringify(manifest, null, 2));
-      return EXIT.ok;
+      for (const [i, file] of manifest.files.entries()) {
+        const target = outDir ? join(outDir, `${String(i + 1).padStart(2, '0')}-${safeName(file.name)}`) : null;
+        await copyChecked(fileBytes(file.size), file.sha256, target);
+        if (target) ctx.out(`file ${i + 1}: ${target}`);
+      }
+      if (claimCode === null) {
+        ctx.out(JSON.stringify(manifest, null, 2));
+        return EXIT.ok;
+      }
+      return reportClaimCheck(ctx, manifest, claimCode);
     } catch (err) {
       if (!(err instanceof CryptoError)) throw err;
       ctx.err('the bundle cannot be opened with this key, or it was damaged or cut short');
@@ -134,6 +132,40 @@ export const bundleOpenCommand: CliCommand = {
     }
   },
 };
+
+/** Streams one file of the bundle, to `target` when given, and checks its SHA-256 against the manifest. */
+async function copyChecked(pieces: AsyncIterable<Uint8Array>, sha256: string, target: string | null): Promise<void> {
+  const hash = createSha256();
+  const sink = target ? createWriteStream(target, { mode: 0o600, flags: 'wx' }) : null;
+  for await (const piece of pieces) {
+    hash.update(piece);
+    if (sink && !sink.write(piece)) await once(sink, 'drain');
+  }
+  if (sink) {
+    sink.end();
+    await once(sink, 'finish');
+  }
+  if (toHex(hash.digest()) !== sha256) throw new CryptoError();
+}
+
+/**
+ * The receiving body's check of a claimant's code against the commitment in the bundle
+ * (docs/crypto.md §4.10): exit 0 and "matches" only when the code opens it; nothing else is learnt.
+ */
+function reportClaimCheck(ctx: CliContext, manifest: BundleManifest, typed: string): number {
+  const claim = manifest.reward?.claim;
+  if (!claim || claim.scheme !== CLAIM_SCHEME) {
+    ctx.err(`case ${manifest.caseNumber}: this bundle carries no reward claim`);
+    return EXIT.dataError;
+  }
+  const matches = checkClaimCode(manifest.caseNumber, typed, { salt: fromHex(claim.salt), commitment: fromHex(claim.commitment) });
+  if (!matches) {
+    ctx.err(`case ${manifest.caseNumber}: the claim code does NOT match this case's reward claim`);
+    return EXIT.dataError;
+  }
+  ctx.out(`case ${manifest.caseNumber}: the claim code matches the reward claim made ${claim.createdAt}`);
+  return EXIT.ok;
+}
 
 function safeName(name: string): string {
   return name.replace(/[\\/\0]/g, '_').replace(/^\.+/, '_').slice(0, 120) || 'file';

@@ -25,6 +25,9 @@ export const AUDIT_EVENTS = [
   'report.reporter_message',
   'report.reporter_file_added',
   'report.consent_changed',
+  'report.protection_requested',
+  'reward.claim_created',
+  'reward.identity_given',
   // case work
   'case.viewed',
   'case.attachment_viewed',
@@ -52,6 +55,9 @@ export const AUDIT_EVENTS = [
   'referral.approved',
   'referral.updated',
   'referral.bundle_exported',
+  'referral.outcome_recorded',
+  'case.credit_added',
+  'case.credit_removed',
   // employees and organisations
   'employee.joined',
   'employee.login_succeeded',

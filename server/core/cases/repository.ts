@@ -11,7 +11,7 @@ const CASE_COLUMNS = [
   'id', 'case_number', 'channel', 'status', 'outcome', 'severity', 'categories', 'province', 'immediate_danger',
   'assignee_id', 'labels', 'attachment_count', 'identity_present', 'consent_level', 'reward_eligible', 'link_count',
   'referral_status', 'duplicate_of', 'payload_sealed', 'identity_sealed', 'reward_note_sealed', 'created_at', 'updated_at',
-  'acknowledged_at', 'triage_due_at', 'feedback_due_at', 'last_reporter_activity_at', 'closed_at',
+  'acknowledged_at', 'triage_due_at', 'feedback_due_at', 'last_reporter_activity_at', 'closed_at', 'protection_requested_at',
 ] as const;
 
 /** A case by its number. `forUpdate` locks the row so that checks and changes in one transaction cannot race. */

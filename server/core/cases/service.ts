@@ -10,6 +10,7 @@ import { listReviewers } from '../queue/repository.js';
 import { slaBadge, type SlaBadge } from '../queue/sla.js';
 import { listCaseIdentityRequests } from '../custody/service.js';
 import { listCaseReferrals } from '../referral/service.js';
+import { loadCaseRewards } from '../rewards/staff.js';
 import { openCase, type OpenCase } from './access.js';
 import { holdsGrant, listCaseHolders, listLinks, listNoteRows, listTimelineRows, markReadByStaff, usernamesOf, viewSummary, type CaseRow } from './repository.js';
 
@@ -85,6 +86,7 @@ async function assembleView(trx: Executor, c: OpenCase, now: Date) {
       },
       referrals: referrals.map((f) => ({ ...f, mine: f.createdById === actor.id })),
       canWriteNotes: notesKey !== null,
+      rewards: await loadCaseRewards(trx, row.id, notesKey),
     };
   } finally {
     notesKey?.fill(0);
@@ -112,6 +114,7 @@ function summarise(row: CaseRow) {
     createdAt: new Date(row.created_at),
     acknowledgedAt: row.acknowledged_at ? new Date(row.acknowledged_at) : null,
     closedAt: row.closed_at ? new Date(row.closed_at) : null,
+    protectionRequestedAt: row.protection_requested_at ? new Date(row.protection_requested_at) : null,
     lastReporterActivityAt: row.last_reporter_activity_at ? new Date(row.last_reporter_activity_at) : null,
   };
 }

@@ -12,6 +12,7 @@ import { toHex, utf8 } from './encoding.js';
 import { receiptDerivationSalt } from '../installation/repository.js';
 import { canonicalJson, GENESIS_HASH, rowHash, type ChainFields } from '../audit/chain.js';
 import { checkpointLine } from '../audit/checkpoints.js';
+import { commitClaimCode } from './reward-claim.js';
 
 export { sealRecordWithNonce, recordAssociatedData } from './records.js';
 export { wrapKeyWithNonce } from './wrap.js';
@@ -116,6 +117,14 @@ function auditCheckpointVector(): Record<string, string> {
   return { blindIndexKey: toHex(blindIndexKey), checkpointKey: toHex(checkpointKey), line };
 }
 
+function rewardClaimVector(): Record<string, string> {
+  const salt = seq(0x60);
+  const caseNumber = 'PG-7K3M-Q9TX';
+  const code = 'ABCDE-FGHJK-MNPQR-STVWX';
+  const { commitment } = commitClaimCode(caseNumber, code, salt);
+  return { caseNumber, code, canonicalCode: 'ABCDEFGHJKMNPQRSTVWX', salt: toHex(salt), commitment: toHex(commitment) };
+}
+
 /** Every deterministic vector of docs/crypto.md §7 by block name, computed by the production code. */
 export const DOC_VECTORS: Readonly<Record<string, () => Record<string, string>>> = Object.freeze({
   'record-v2': recordV2Vector,
@@ -123,6 +132,7 @@ export const DOC_VECTORS: Readonly<Record<string, () => Record<string, string>>>
   'recovery-key': recoveryKeyVector,
   'audit-chain': auditChainVector,
   'audit-checkpoint': auditCheckpointVector,
+  'reward-claim': rewardClaimVector,
 });
 
 /** A vector block as docs/crypto.md writes it. */

@@ -152,6 +152,8 @@ export interface ReportsTable {
   feedback_due_at: Timestamp;
   last_reporter_activity_at: NullableTimestamp;
   closed_at: NullableTimestamp;
+  /** The reporter asked for protection (migration 1900). */
+  protection_requested_at: NullableTimestamp;
   /** Generated (migration 0005): triage deadline while new, feedback deadline while open, null once closed. */
   next_due_at: ColumnType<Date | null, never, never>;
   /** Generated (migration 0005): critical 3, high 2, normal 1, low 0. */
@@ -269,7 +271,15 @@ export interface ReferralsTable {
   created_by: string;
   approved_by: string | null;
   created_at: Timestamp;
+  /** What the receiving body did with it (migration 1900); the reference is sealed under KN. */
+  outcome: ReferralOutcome | null;
+  outcome_on: ColumnType<string | null, string | null | undefined, string | null>;
+  outcome_reference_sealed: Bytes | null;
+  outcome_recorded_by: string | null;
+  outcome_recorded_at: NullableTimestamp;
 }
+
+export type ReferralOutcome = 'case_opened' | 'risk_removed' | 'not_pursued';
 
 export interface ReferralUpdatesTable {
   id: string;
@@ -436,4 +446,27 @@ export interface DB {
   staff_queue_count_deltas: StaffQueueCountDeltasTable;
   alert_channels: AlertChannelsTable;
   alert_outbox: AlertOutboxTable;
+  reward_claims: RewardClaimsTable;
+  case_credits: CaseCreditsTable;
+}
+
+/** A reporter's claim on a reward (migration 1900, docs/crypto.md §4.10). */
+export interface RewardClaimsTable {
+  id: Generated<string>;
+  report_id: string;
+  kind: 'code' | 'identity';
+  salt: Bytes | null;
+  commitment: Bytes | null;
+  identity_sealed: Bytes | null;
+  created_at: Timestamp;
+}
+
+/** A company (or outlet) credited on a case for removing a risk on its own initiative. */
+export interface CaseCreditsTable {
+  id: Generated<string>;
+  report_id: string;
+  organisation_id: string;
+  outlet_id: string | null;
+  credited_by: string;
+  created_at: Timestamp;
 }

@@ -213,7 +213,7 @@ export async function findEmployeeTip(db: Executor, caseNumber: string) {
   return db
     .selectFrom('reports')
     .select(['id', 'case_number', 'status', 'outcome', 'categories', 'consent_level', 'identity_present', 'created_at', 'payload_sealed'])
-    .select(['employee_tip_tag', 'reporter_public_key'])
+    .select(['employee_tip_tag', 'reporter_public_key', 'reward_eligible', 'reward_note_sealed', 'protection_requested_at'])
     .where('case_number', '=', caseNumber)
     .where('channel', '=', 'employee')
     .where('employee_tip_tag', 'is not', null)

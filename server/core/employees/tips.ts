@@ -2,7 +2,8 @@ import type { AppContext } from '../context.js';
 import { appendAudit } from '../audit/repository.js';
 import { openJson } from '../crypto/index.js';
 import { openReportKey, type KeyPrincipal } from '../reports/keys.js';
-import { appendMessage, listMessages } from '../reports/messages.js';
+import { appendMessage, listMessages, openRewardNote } from '../reports/messages.js';
+import { rewardClaimStatus } from '../rewards/reporter.js';
 import { attachStagedFiles, listReportAttachments, streamAttachment, type StagedFile } from '../reports/attachments.js';
 import { markReadByReporter } from '../reports/message-repository.js';
 import { touchReporterActivity } from '../reports/report-repository.js';
@@ -47,7 +48,12 @@ export async function listMyTips(ctx: AppContext, employee: EmployeePrincipal) {
  * Null — a 404 to the caller — when the tag and reporter key are not this employee's or the grant
  * does not open: ownership is a matter of cryptography, not of a column naming the account.
  */
-async function withTipKey<T>(db: Executor, employee: EmployeePrincipal, caseNumber: string, use: (tip: TipRow, key: Uint8Array) => Promise<T>): Promise<T | null> {
+export async function withTipKey<T>(
+  db: Executor,
+  employee: EmployeePrincipal,
+  caseNumber: string,
+  use: (tip: TipRow, key: Uint8Array, principal: KeyPrincipal & { kind: 'reporter' }) => Promise<T>,
+): Promise<T | null> {
   if (!CASE_NUMBER.test(caseNumber)) return null;
   const tip = await findEmployeeTip(db, caseNumber);
   if (!tip) return null;
@@ -55,14 +61,17 @@ async function withTipKey<T>(db: Executor, employee: EmployeePrincipal, caseNumb
   const pair = tipKeyPair(secret, tip);
   secret.fill(0);
   if (!pair) return null;
-  const principal: KeyPrincipal = { kind: 'reporter', ...pair };
-  const key = await openReportKey(db, tip.id, 'report', principal);
-  pair.privateKey.fill(0);
-  if (!key) return null;
+  const principal = { kind: 'reporter' as const, ...pair };
   try {
-    return await use(tip, key);
+    const key = await openReportKey(db, tip.id, 'report', principal);
+    if (!key) return null;
+    try {
+      return await use(tip, key, principal);
+    } finally {
+      key.fill(0);
+    }
   } finally {
-    key.fill(0);
+    pair.privateKey.fill(0);
   }
 }
 
@@ -77,6 +86,10 @@ export async function openMyTip(ctx: AppContext, employee: EmployeePrincipal, ca
     await markReadByReporter(db, tip.id);
     return {
       caseNumber: tip.case_number,
+      reward: tip.reward_eligible
+        ? { note: tip.reward_note_sealed ? openRewardNote(key, tip.id, new Uint8Array(tip.reward_note_sealed)) : null, ...(await rewardClaimStatus(db, tip.id)) }
+        : null,
+      protectionRequestedAt: tip.protection_requested_at ? new Date(tip.protection_requested_at) : null,
       status: tip.status,
       outcome: tip.outcome,
       categories: tip.categories,

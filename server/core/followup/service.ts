@@ -25,6 +25,7 @@ import type { ConsentForm } from './schema.js';
 import { caseRetention } from '../retention/hold.js';
 import { recordAlertEvent } from '../alerts/events.js';
 import { listClockFacts, nextReporterFeedbackAt } from '../alerts/deadlines.js';
+import { rewardClaimStatus } from '../rewards/reporter.js';
 
 /** Receipt sign-ins per client (IPv4 address or IPv6 /64). */
 export const LOGIN_LIMIT: RateLimitRule = { bucket: 'followup-login', limit: 10, windowSeconds: 900 };
@@ -90,7 +91,8 @@ export type ReporterCase = {
   timeline: TimelineStep[];
   consentLevel: ConsentLevel;
   identityPresent: boolean;
-  reward: { note: string | null } | null;
+  reward: { note: string | null; codeCreatedAt: Date | null; identityGivenAt: Date | null } | null;
+  protectionRequestedAt: Date | null;
   messages: ThreadMessage[];
   attachments: ReportAttachment[];
   /** Once closed: when the report will be shredded, or `held` while a legal hold stands (no reason given). */
@@ -102,7 +104,7 @@ export type ReporterCase = {
 type Reporter = { reportId: string; principal: KeyPrincipal & { kind: 'reporter' }; reportKey: Uint8Array };
 
 /** Opens the session's report and its key K; null when the report or the grant is gone. */
-async function openReporter(ctx: AppContext, session: OpenSession) {
+export async function openReporter(ctx: AppContext, session: OpenSession) {
   if (!session.privateKey) return null;
   const report = await findReportForReporter(ctx.database.db, session.principalId);
   if (!report) return null;
@@ -133,7 +135,8 @@ export async function reporterCase(ctx: AppContext, session: OpenSession): Promi
     timeline: timelineOf(report.status, report.outcome),
     consentLevel: report.consent_level,
     identityPresent: report.identity_present,
-    reward: report.reward_eligible ? { note: rewardNote } : null,
+    reward: report.reward_eligible ? { note: rewardNote, ...(await rewardClaimStatus(db, report.id)) } : null,
+    protectionRequestedAt: report.protection_requested_at ? new Date(report.protection_requested_at) : null,
     messages,
     attachments,
     retention: retention ? { deletesOn: retention.deletesOn, held: retention.hold !== null } : null,

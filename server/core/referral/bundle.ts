@@ -27,6 +27,8 @@ export type BundleManifest = {
   caseNumber: string;
   referral: Record<string, unknown>;
   identity: unknown;
+  /** The reward claim's commitment and outcome (docs/crypto.md §4.10); absent in bundles made before. */
+  reward?: { eligible: boolean; claim: { scheme: string; salt: string; commitment: string; createdAt: string } | null; identityGiven: boolean; identity: unknown; outcome: unknown };
   files: { name: string; type: string; size: number; sha256: string }[];
 };
 
@@ -70,6 +72,7 @@ export async function exportReferralBundle(ctx: AppContext, staff: StaffPrincipa
       identityShared: sheet.identityShared,
     },
     identity: sheet.identity,
+    reward: sheet.reward,
     files: files.map((f) => ({ name: f.name, type: f.type, size: f.size, sha256: f.sha256 })),
   };
   const db = ctx.database.db;

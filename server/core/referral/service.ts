@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { AppContext } from '../context.js';
 import type { DB, ReferralChannel } from '../db/schema.js';
-import { openJson, sealJson } from '../crypto/index.js';
+import { CLAIM_SCHEME, openJson, sealJson, toHex } from '../crypto/index.js';
+import { findReferralOutcomes, findRewardClaims } from '../rewards/repository.js';
+import { rewardIdentityContext, type RewardIdentity } from '../rewards/reporter.js';
 import { NotFoundError } from '../errors.js';
 import { listReportAttachments } from '../reports/attachments.js';
 import { openReportKey } from '../reports/keys.js';
@@ -183,6 +185,7 @@ export async function loadReferralSheet(ctx: AppContext, staff: StaffPrincipal, 
     const details = openDetails(notesKey, referral)!;
     notesKey.fill(0);
     const identity = referral.identity_shared ? await identityForSheet(trx, c, staff) : null;
+    const reward = await rewardForSheet(trx, c, staff, referral.id);
     return {
       id: referral.id,
       caseNumber: c.row.case_number,
@@ -196,9 +199,38 @@ export async function loadReferralSheet(ctx: AppContext, staff: StaffPrincipal, 
       identityShared: referral.identity_shared,
       identity,
       details,
+      reward,
       printedAt: new Date(),
     };
   });
+}
+
+/**
+ * The reward part of the referral record: the commitment to the reporter's claim code (never the
+ * code, docs/crypto.md §4.10), the outcome, and the identity the reporter revealed for the reward
+ * when the viewer holds KI (an identity view like any other: audited).
+ */
+async function rewardForSheet(trx: Transaction<DB>, c: OpenCase, staff: StaffPrincipal, referralId: string) {
+  const claims = await findRewardClaims(trx, c.row.id);
+  const outcome = (await findReferralOutcomes(trx, c.row.id)).find((o) => o.referralId === referralId) ?? null;
+  let identity: RewardIdentity | null = null;
+  if (claims.identity) {
+    const key = await openReportKey(trx, c.row.id, 'identity', c.actor);
+    if (key) {
+      identity = openJson<RewardIdentity>(key, 'identity', rewardIdentityContext(c.row.id), claims.identity.sealed);
+      key.fill(0);
+      await auditCase(trx, staff, c, 'identity.viewed', { custodian: staff.isCustodian, via: 'reward_claim' });
+    }
+  }
+  return {
+    eligible: c.row.reward_eligible,
+    claim: claims.code
+      ? { scheme: CLAIM_SCHEME, salt: toHex(claims.code.salt), commitment: toHex(claims.code.commitment), createdAt: claims.code.createdAt.toISOString() }
+      : null,
+    identityGiven: claims.identity !== null,
+    identity,
+    outcome: outcome ? { outcome: outcome.outcome, on: outcome.on } : null,
+  };
 }
 
 async function identityForSheet(trx: Transaction<DB>, c: OpenCase, staff: StaffPrincipal): Promise<IdentityRecord | null> {

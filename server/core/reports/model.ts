@@ -94,7 +94,7 @@ export type AttachmentMeta = {
 };
 
 /** System notices in the thread; rendered through i18n (`followup.system.<code>`) on the reporter side. */
-export const SYSTEM_MESSAGE_CODES = ['ack', 'identity_accessed', 'status_changed', 'info_requested', 'referred', 'reward'] as const;
+export const SYSTEM_MESSAGE_CODES = ['ack', 'identity_accessed', 'status_changed', 'info_requested', 'referred', 'reward', 'protection_requested', 'outcome_case_opened', 'outcome_risk_removed', 'outcome_not_pursued'] as const;
 export type SystemMessageCode = (typeof SYSTEM_MESSAGE_CODES)[number];
 
 /** The 34 provincial-level divisions; codes are plaintext triage metadata, names are in i18n `intake.provinces.<code>`. */

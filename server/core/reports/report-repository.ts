@@ -45,7 +45,7 @@ export async function findReportForReporter(db: Executor, reportId: string) {
     .selectFrom('reports')
     .select([
       'id', 'case_number', 'channel', 'status', 'outcome', 'created_at', 'consent_level', 'identity_present',
-      'identity_sealed', 'reward_eligible', 'reward_note_sealed', 'reporter_public_key', 'attachment_count',
+      'identity_sealed', 'reward_eligible', 'reward_note_sealed', 'reporter_public_key', 'attachment_count', 'protection_requested_at',
     ])
     .where('id', '=', reportId)
     .executeTakeFirst();

@@ -45,6 +45,7 @@ export function employeeTipRoutes(ctx: AppContext): Router {
       refused: (forms.files?.batch.refused ?? []).map((r) => ({ name: r.name, problemKey: `intake.fileProblems.${r.problem}` })),
       fileErrors: forms.files ? fieldError(req.locale, 'files', forms.files.errorKey, undefined, { idPrefix: 'field-' }) : null,
       fileNote: forms.files?.note ?? '',
+      protection: { requestedAt: tip.protectionRequestedAt, action: `/employee/tips/${tip.caseNumber}/protection`, message: '' },
     });
   }
 

@@ -13,6 +13,7 @@ export type StatusPageState = {
   note?: string;
   batch?: UploadBatch;
   consent?: Record<string, string>;
+  protection?: string;
   errors?: FieldIssue[];
 };
 
@@ -37,6 +38,8 @@ export function statusPageContext(locale: Locale, view: ReporterCase, state: Sta
     outcomeKey: view.status === 'closed' && view.outcome ? `followup.outcomes.${view.outcome}` : null,
     retention: view.retention,
     reward: view.reward,
+    protection: { requestedAt: view.protectionRequestedAt, action: '/followup/protection', message: state.protection ?? '' },
+    rewardBase: '/followup',
     messages: view.messages.map((m) => ({
       id: m.id,
       from: m.authorKind,

@@ -21,6 +21,7 @@ const DONE = new Set([
   'acknowledged', 'status', 'severity', 'labels', 'assigned', 'shared', 'revoked', 'message', 'question', 'reward', 'note',
   'linked', 'unlinked', 'duplicate', 'identityRequested', 'referral', 'referralPending', 'referralApproved', 'referralUpdated',
   'legalHold', 'legalHoldCleared',
+  'referralOutcome', 'credited', 'uncredited',
 ]);
 
 /** Where the error summary's link takes the keyboard: the failing form's first field (or its section). */
@@ -35,6 +36,8 @@ function anchorOf(form: string, field: string): string {
   if (form === 'status') return field === 'outcome' ? 'st-outcome' : 'st-to';
   if (form.startsWith('update-')) return `upd-${form.slice('update-'.length)}`;
   if (form.startsWith('approve-')) return 'referrals';
+  if (form.startsWith('outcome-')) return `out-${form.slice('outcome-'.length)}`;
+  if (form === 'credit') return 'credit-target';
   return FORM_ANCHORS[form] ?? 'main';
 }
 

@@ -150,5 +150,27 @@ export async function walkProduct(sites: { baseUrl: string; staffBaseUrl: string
     n += 1;
     await workCase(reviewerSession, custodianSession, caseNumber, (label) => c.make(`${label}${n}`));
   }
+  await rewardAndProtection(base, first, c);
   return { receipts: [first, second], cases };
+}
+
+/**
+ * Every case is reward-eligible by now (workCase marks it): the first reporter makes a claim code
+ * (which must exist nowhere but on their screen), gives identity for the reward, and asks for
+ * protection, each with canaries.
+ */
+async function rewardAndProtection(base: string, receipt: string, c: Canaries): Promise<void> {
+  const s = await followupLogin(base, receipt);
+  const made = await s.post('/followup/reward/code', {});
+  if (made.status !== 200) throw new Error(`claim code: ${made.status}`);
+  const code = /([0-9A-HJKMNP-TV-Z]{5}(?:-[0-9A-HJKMNP-TV-Z]{5}){3})/.exec(made.text)?.[1];
+  if (!code) throw new Error('claim code not shown');
+  c.add('CLAIMCODE', code);
+  c.add('CLAIMCODERAW', code.replace(/-/g, ''));
+  await s.get('/followup/reward/identity');
+  const given = await s.post('/followup/reward/identity', { consent: 'yes', identity_name: c.make('REWARDNAME'), identity_phone: c.phone('REWARDPHONE'), identity_contact: c.make('REWARDCONTACT') });
+  if (given.status !== 303) throw new Error(`identity for the reward: ${given.status}`);
+  await s.get('/followup');
+  const asked = await s.post('/followup/protection', { confirm: 'yes', message: c.make('PROTECTION') });
+  if (asked.status !== 303) throw new Error(`protection request: ${asked.status}`);
 }
