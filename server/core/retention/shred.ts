@@ -60,6 +60,8 @@ async function destroy(trx: Transaction<DB>, reportId: string): Promise<void> {
   // Referral updates go with their referral (on delete cascade).
   await trx.deleteFrom('referrals').where('report_id', '=', reportId).execute();
   await trx.deleteFrom('report_blind_indexes').where('report_id', '=', reportId).execute();
+  // The reward claim's commitment and any identity given for the reward (docs/crypto.md §4.10).
+  await trx.deleteFrom('reward_claims').where('report_id', '=', reportId).execute();
   for (const other of await linkedReportIds(trx, reportId)) {
     const [a, b] = reportId < other ? [reportId, other] : [other, reportId];
     await trx.deleteFrom('report_links').where('report_a', '=', a).where('report_b', '=', b).execute();
