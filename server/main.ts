@@ -1,9 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
-import { loadConfig, ConfigError, type Site } from './core/config.js';
+import { loadConfig, ConfigError, type Config, type Site } from './core/config.js';
 import { createLogger } from './core/logger.js';
 import { openDatabase } from './core/db/index.js';
+import { acquireEmbeddedLock, EmbeddedDatabaseLockedError, type EmbeddedLock } from './core/db/lock.js';
 import { migrateToLatest } from './core/db/migrator.js';
 import { cryptoReady, formatKdfCost, Kdf } from './core/crypto/index.js';
 import { ensureInstallation } from './core/installation/repository.js';
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   await cryptoReady();
+  const lock = lockEmbeddedDatabase(config.database);
   const opened = await openDatabase(config.database);
   // The audit chain's keys come from the secrets file and travel with the database handle.
   const database = { ...opened, db: withAuditKeys(opened.db, auditKeysFrom(config.secrets)) };
@@ -66,6 +68,7 @@ async function main(): Promise<void> {
       // The last checkpoint records the head every request wrote, before the database goes.
       await checkpoints.stop();
       await database.close().catch(() => {});
+      lock?.release();
       logger.info('stopped');
       process.exit(0);
     });
@@ -77,6 +80,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** The embedded database takes one process at a time: the server holds its lock for as long as it runs. */
+function lockEmbeddedDatabase(database: Config['database']): EmbeddedLock | null {
+  if (database.driver !== 'pglite') return null;
+  try {
+    return acquireEmbeddedLock(database.dataDir, 'server');
+  } catch (err) {
+    if (!(err instanceof EmbeddedDatabaseLockedError)) throw err;
+    process.stderr.write(`ParcelGuard cannot start: ${err.message}\n`);
+    process.exit(75); // EX_TEMPFAIL
+  }
 }
 
 async function listen(app: Express, site: Site, name: 'public' | 'staff', logger: Logger): Promise<Server> {

@@ -18,6 +18,7 @@ export const AUDIT_EVENTS = [
   'keyholder.fingerprint_mismatch',
   'escrow.initialised',
   'escrow.opened',
+  'escrow.withdrawn',
   // administration
   'settings.changed',
   // reporters
