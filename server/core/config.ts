@@ -49,6 +49,7 @@ const envSchema = z.object({
   // Half the cores by default: the other half stays free for argon2id, so sign-in is never starved.
   IMAGE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(Math.max(1, Math.floor(availableParallelism() / 2))),
   IMAGE_QUEUE_LENGTH: z.coerce.number().int().min(0).max(1000).default(16),
+  DEMO: bool.default(false),
 });
 
 const secretsSchema = z.object({
@@ -125,6 +126,8 @@ export type Config = {
   /** Photos re-encoded at once, and how many more may wait; past that a form with a photo answers 503. */
   readonly images: { readonly concurrency: number; readonly queueLength: number };
   readonly secrets: ServerSecrets;
+  /** `npm run demo`: every page shows a banner saying the data is invented. */
+  readonly demo: boolean;
 };
 
 export class ConfigError extends Error {
@@ -174,6 +177,7 @@ export function loadConfig(env: Env = process.env): Config {
     auditCheckpointSeconds: e.AUDIT_CHECKPOINT_SECONDS,
     uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_SECONDS * 1000,
     images: { concurrency: e.IMAGE_CONCURRENCY, queueLength: e.IMAGE_QUEUE_LENGTH },
+    demo: e.DEMO,
     secrets: loadSecrets(e.SECRETS_FILE ? resolve(e.SECRETS_FILE) : resolve(dataDir, 'secrets.json')),
   };
   return deepFreeze(config);

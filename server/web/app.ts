@@ -39,6 +39,8 @@ export function buildApp(ctx: AppContext, audience: Audience, routes: Router): E
   app.disable('x-powered-by');
   app.set('trust proxy', ctx.config.trustProxy);
   setupViews(app, audience.views, ctx.config.env === 'production');
+  // Read by both layouts: `npm run demo` marks every page as invented data.
+  app.locals.demoMode = ctx.config.demo;
 
   app.use(securityHeaders(audience.site));
   app.use(requestLogger(ctx.logger));
