@@ -23,7 +23,7 @@ async function demo(): Promise<void> {
   process.env.DATA_DIR = dataDir;
   process.env.DEMO = '1';
   // Invented accounts: a cheaper argon2id keeps seeding and sign-in quick on a laptop.
-  process.env.ARGON2_MEMORY_KIB ||= '8192';
+  process.env.ARGON2_MEMORY_KIB ||= '1024';
   process.env.ARGON2_ITERATIONS ||= '1';
   const tips = Number(process.env.DEMO_TIPS || 320);
 

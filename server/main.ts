@@ -8,6 +8,7 @@ import { acquireEmbeddedLock, EmbeddedDatabaseLockedError, type EmbeddedLock } f
 import { migrateToLatest } from './core/db/migrator.js';
 import { cryptoReady, formatKdfCost, Kdf } from './core/crypto/index.js';
 import { ensureInstallation } from './core/installation/repository.js';
+import { issueSetupUrl } from './core/setup/service.js';
 import { auditKeysFrom, withAuditKeys } from './core/audit/keys.js';
 import { checkpointDir, startAuditCheckpoints } from './core/audit/checkpoints.js';
 import { startMaintenance } from './core/maintenance/runner.js';
@@ -47,6 +48,9 @@ async function main(): Promise<void> {
     await listen(createPublicApp(ctx), config.public, 'public', logger),
     await listen(createStaffApp(ctx), config.staff, 'staff', logger),
   ];
+  // First start with no staff: one line with the one-time setup URL (server/core/setup).
+  const setupUrl = await issueSetupUrl(ctx);
+  if (setupUrl) logger.warn({ setupUrl }, `No staff account yet. Open the one-time setup page: ${setupUrl}`);
   const stopMaintenance = startMaintenance(database.db, MAINTENANCE_TASKS, logger, config.maintenanceIntervalMs);
   const checkpoints = startAuditCheckpoints(database.db, {
     dir: checkpointDir(config.dataDir),
