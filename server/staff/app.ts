@@ -13,6 +13,7 @@ import { caseRoutes } from './cases/routes.js';
 import { custodyRoutes } from './custody-routes.js';
 import { referralRoutes } from './referral-routes.js';
 import { setupRoutes } from './setup-routes.js';
+import { consoleRoutes } from './console-routes.js';
 
 /**
  * The staff workspace: every page under /staff (the prefix stays, so a proxy can also route by
@@ -28,6 +29,7 @@ import { setupRoutes } from './setup-routes.js';
  *   /staff/identity-requests…, /staff/custody/handover    — custody-routes.ts
  *   /staff/cases/:n/referrals…                            — referral-routes.ts
  *   /staff/setup/<token>, /staff/setup/escrow/download     — setup-routes.ts (first run)
+ *   /staff/admin/console…, /staff/admin/posters…, CSV import — console-routes.ts
  */
 export function createStaffApp(ctx: AppContext): Express {
   const routes = Router();
@@ -43,6 +45,7 @@ export function createStaffApp(ctx: AppContext): Express {
   routes.use(custodyRoutes(ctx));
   routes.use(referralRoutes(ctx));
   routes.use(setupRoutes(ctx));
+  routes.use(consoleRoutes(ctx));
   return buildApp(
     ctx,
     {

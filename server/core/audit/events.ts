@@ -21,6 +21,8 @@ export const AUDIT_EVENTS = [
   'escrow.withdrawn',
   // administration
   'settings.changed',
+  'audit.verified',
+  'authority.added',
   // reporters
   'report.submitted',
   'report.reporter_message',
