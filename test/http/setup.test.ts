@@ -64,6 +64,10 @@ describe('setup pages', () => {
     expect(settings['organisation.name']).toBe('华南寄递安全中心');
     expect(settings['organisation.defaultLocale']).toBe('en');
     expect(await db().selectFrom('audit_log').select('event').where('event', '=', 'settings.changed').execute()).toHaveLength(1);
+    // The organisation's name is on every page from now on.
+    await readSettings(t.ctx, db(), { fresh: true });
+    expect((await request(t.staffApp).get('/staff/login')).text).toContain('<span class="brand-org">华南寄递安全中心</span>');
+    expect((await request(t.publicApp).get('/')).text).toContain('<span class="brand-org">华南寄递安全中心</span>');
     escrowToken = decodeEntities(/name="token" value="([^"]+)"/.exec(done.text)![1]!);
 
     // Single use: the page and the form are gone.
