@@ -1,12 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
-import { loadConfig, ConfigError, type Site } from './core/config.js';
+import { loadConfig, ConfigError, type Config, type Site } from './core/config.js';
 import { createLogger } from './core/logger.js';
 import { openDatabase } from './core/db/index.js';
+import { acquireEmbeddedLock, EmbeddedDatabaseLockedError, type EmbeddedLock } from './core/db/lock.js';
 import { migrateToLatest } from './core/db/migrator.js';
 import { cryptoReady, formatKdfCost, Kdf } from './core/crypto/index.js';
 import { ensureInstallation } from './core/installation/repository.js';
+import { issueSetupUrl } from './core/setup/service.js';
 import { auditKeysFrom, withAuditKeys } from './core/audit/keys.js';
 import { checkpointDir, startAuditCheckpoints } from './core/audit/checkpoints.js';
 import { startMaintenance } from './core/maintenance/runner.js';
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   await cryptoReady();
+  const lock = lockEmbeddedDatabase(config.database);
   const opened = await openDatabase(config.database);
   // The audit chain's keys come from the secrets file and travel with the database handle.
   const database = { ...opened, db: withAuditKeys(opened.db, auditKeysFrom(config.secrets)) };
@@ -47,6 +50,9 @@ async function main(): Promise<void> {
     await listen(createPublicApp(ctx), config.public, 'public', logger),
     await listen(createStaffApp(ctx), config.staff, 'staff', logger),
   ];
+  // First start with no staff: one line with the one-time setup URL (server/core/setup).
+  const setupUrl = await issueSetupUrl(ctx);
+  if (setupUrl) logger.warn({ setupUrl }, `No staff account yet. Open the one-time setup page: ${setupUrl}`);
   const stopMaintenance = startMaintenance(database.db, MAINTENANCE_TASKS, logger, config.maintenanceIntervalMs);
   const stopRetention = startRetention(ctx);
   // Alerts: delivers the outbox every ALERT_POLL_MS and runs the deadline scan (once across instances).
@@ -73,6 +79,7 @@ async function main(): Promise<void> {
       await checkpoints.stop();
       await alerts.stop().catch(() => {});
       await database.close().catch(() => {});
+      lock?.release();
       logger.info('stopped');
       process.exit(0);
     });
@@ -84,6 +91,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** The embedded database takes one process at a time: the server holds its lock for as long as it runs. */
+function lockEmbeddedDatabase(database: Config['database']): EmbeddedLock | null {
+  if (database.driver !== 'pglite') return null;
+  try {
+    return acquireEmbeddedLock(database.dataDir, 'server');
+  } catch (err) {
+    if (!(err instanceof EmbeddedDatabaseLockedError)) throw err;
+    process.stderr.write(`ParcelGuard cannot start: ${err.message}\n`);
+    process.exit(75); // EX_TEMPFAIL
+  }
 }
 
 async function listen(app: Express, site: Site, name: 'public' | 'staff', logger: Logger): Promise<Server> {

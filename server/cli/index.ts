@@ -1,5 +1,6 @@
 import { loadConfig, ConfigError } from '../core/config.js';
 import { openDatabase, type Database } from '../core/db/index.js';
+import { acquireEmbeddedLock, EmbeddedDatabaseLockedError, type EmbeddedLock } from '../core/db/lock.js';
 import { migrateToLatest } from '../core/db/migrator.js';
 import { cryptoReady, formatKdfCost, Kdf } from '../core/crypto/index.js';
 import { ensureInstallation } from '../core/installation/repository.js';
@@ -9,7 +10,8 @@ import { EXIT, findCommand, isHelp, runCommand, usage, type CliContext } from '.
 /**
  * Administration from the server's shell: `npm run cli -- <command> [options]`.
  * Opens the same database as the server (DATABASE_URL or the embedded one in DATA_DIR).
- * With embedded PGlite, stop the server first: the data directory takes one process at a time.
+ * With embedded PGlite, stop the server first: the data directory takes one process at a time, and
+ * the command refuses (exit 75) while a running server holds its lock.
  */
 async function main(argv: string[]): Promise<number> {
   if (isHelp(argv)) {
@@ -32,6 +34,16 @@ async function main(argv: string[]): Promise<number> {
   }
   await cryptoReady();
   let database: Database | undefined;
+  let lock: EmbeddedLock | null = null;
+  if (config.database.driver === 'pglite') {
+    try {
+      lock = acquireEmbeddedLock(config.database.dataDir, 'cli');
+    } catch (err) {
+      if (!(err instanceof EmbeddedDatabaseLockedError)) throw err;
+      printErr(`refusing to run: ${err.message}`);
+      return EXIT.tempFail;
+    }
+  }
   try {
     database = await openDatabase(config.database);
     if (config.migrateOnStart) await migrateToLatest(database.db);
@@ -41,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
     return await runCommand(ctx, argv);
   } finally {
     await database?.close();
+    lock?.release();
   }
 }
 

@@ -57,6 +57,7 @@ const envSchema = z.object({
   SMTP_URL_FILE: z.string().min(1).optional(),
   MAIL_FROM: z.string().min(3).default('ParcelGuard <parcelguard@localhost>'),
   ALERT_POLL_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+  DEMO: bool.default(false),
 });
 
 const secretsSchema = z.object({
@@ -137,6 +138,8 @@ export type Config = {
   readonly retention: { readonly unfoundedDays: number; readonly referredDays: number; readonly otherDays: number };
   /** Alerts: SMTP (null: e-mail alerts stay queued until it is set) and the outbox worker's poll interval. */
   readonly alerts: { readonly smtpUrl: string | null; readonly mailFrom: string; readonly pollMs: number };
+  /** `npm run demo`: every page shows a banner saying the data is invented. */
+  readonly demo: boolean;
 };
 
 export class ConfigError extends Error {
@@ -187,6 +190,7 @@ export function loadConfig(env: Env = process.env): Config {
     uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_SECONDS * 1000,
     images: { concurrency: e.IMAGE_CONCURRENCY, queueLength: e.IMAGE_QUEUE_LENGTH },
     retention: { unfoundedDays: e.RETENTION_UNFOUNDED_DAYS, referredDays: e.RETENTION_REFERRED_DAYS, otherDays: e.RETENTION_OTHER_DAYS },
+    demo: e.DEMO,
     secrets: loadSecrets(e.SECRETS_FILE ? resolve(e.SECRETS_FILE) : resolve(dataDir, 'secrets.json')),
     alerts: { smtpUrl: smtpUrl(e.SMTP_URL, e.SMTP_URL_FILE), mailFrom: e.MAIL_FROM, pollMs: e.ALERT_POLL_MS },
   };

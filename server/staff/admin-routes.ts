@@ -6,6 +6,7 @@ import { keepValues } from '../web/forms.js';
 import { fieldError, zodFormErrors, type FormErrors } from '../web/form-errors.js';
 import { principalOf, requireStaff } from './guard.js';
 import { createStaffSchema } from '../core/accounts/schema.js';
+import { readiness } from '../core/setup/service.js';
 import {
   createStaffAccount,
   deactivateStaff,
@@ -29,7 +30,8 @@ export function staffAdminRoutes(ctx: AppContext): Router {
   async function renderList(req: Request, res: Response, status = 200, values: Record<string, string> = {}, form?: FormErrors) {
     const notice = typeof req.query.done === 'string' && NOTICES.has(req.query.done) ? req.query.done : undefined;
     const staff = await listStaffAccounts(deps);
-    res.status(status).render('admin-staff', { layout: 'staff', titleKey: 'staff.admin.title', staff, selfId: principalOf(req).id, values, notice, errors: form });
+    const ready = await readiness(ctx);
+    res.status(status).render('admin-staff', { layout: 'staff', titleKey: 'staff.admin.title', staff, selfId: principalOf(req).id, values, notice, errors: form, readiness: ready });
   }
 
   const renderLink = (res: Response, link: EnrolLink, username: string) =>

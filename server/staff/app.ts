@@ -14,6 +14,8 @@ import { custodyRoutes } from './custody-routes.js';
 import { referralRoutes } from './referral-routes.js';
 import { alertRoutes } from './alerts-routes.js';
 import { staffRewardRoutes } from './reward-routes.js';
+import { setupRoutes } from './setup-routes.js';
+import { consoleRoutes } from './console-routes.js';
 
 /**
  * The staff workspace: every page under /staff (the prefix stays, so a proxy can also route by
@@ -29,6 +31,8 @@ import { staffRewardRoutes } from './reward-routes.js';
  *   /staff/identity-requests…, /staff/custody/handover    — custody-routes.ts
  *   /staff/cases/:n/referrals…                            — referral-routes.ts
  *   /staff/admin/alerts…, /staff/account/alerts…          — alerts-routes.ts
+ *   /staff/setup/<token>, /staff/setup/escrow/download     — setup-routes.ts (first run)
+ *   /staff/admin/console…, /staff/admin/posters…, CSV import — console-routes.ts
  */
 export function createStaffApp(ctx: AppContext): Express {
   const routes = Router();
@@ -45,6 +49,8 @@ export function createStaffApp(ctx: AppContext): Express {
   routes.use(referralRoutes(ctx));
   routes.use(alertRoutes(ctx));
   routes.use(staffRewardRoutes(ctx));
+  routes.use(setupRoutes(ctx));
+  routes.use(consoleRoutes(ctx));
   return buildApp(
     ctx,
     {

@@ -1,5 +1,6 @@
 import express, { Router, type Express } from 'express';
 import cookieParser from 'cookie-parser';
+import { readSettings } from '../core/settings/service.js';
 import type { AppContext } from '../core/context.js';
 import type { Site } from '../core/config.js';
 import type { CookieKind } from './cookies.js';
@@ -39,6 +40,8 @@ export function buildApp(ctx: AppContext, audience: Audience, routes: Router): E
   app.disable('x-powered-by');
   app.set('trust proxy', ctx.config.trustProxy);
   setupViews(app, audience.views, ctx.config.env === 'production');
+  // Read by both layouts: `npm run demo` marks every page as invented data.
+  app.locals.demoMode = ctx.config.demo;
 
   app.use(securityHeaders(audience.site));
   app.use(requestLogger(ctx.logger));
@@ -57,6 +60,16 @@ export function buildApp(ctx: AppContext, audience: Audience, routes: Router): E
   app.use(cookieParser());
   app.use(express.urlencoded({ extended: false, limit: ctx.config.bodyLimitBytes, parameterLimit: 500 }));
   app.use(localeMiddleware(audience.site, `${audience.prefix}/lang`));
+  // The organisation's name (admin settings) in every page header and on referral sheets.
+  app.use((_req, res, next) => {
+    readSettings(ctx).then(
+      (settings) => {
+        res.locals.organisationName = settings['organisation.name'] || null;
+        next();
+      },
+      () => next(), // the database is down: the page (or its error page) goes without the name
+    );
+  });
 
   const csrf = createCsrf({
     site: audience.site,

@@ -1,6 +1,6 @@
-import { writeFile } from 'node:fs/promises';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { initEscrow } from '../../core/escrow/service.js';
+import { initEscrow, type EscrowKeySink } from '../../core/escrow/service.js';
 import { EXIT, type CliCommand } from './types.js';
 
 export const escrowInitCommand: CliCommand = {
@@ -11,22 +11,41 @@ export const escrowInitCommand: CliCommand = {
   async run(ctx, values) {
     const out = typeof values.out === 'string' ? resolve(values.out) : null;
     const installation = ctx.config.public.url.origin;
-    // 'wx': never overwrite an existing file (it could be an earlier escrow key); 0600: owner only.
-    const keep = out
-      ? (keyFile: string) => writeFile(out, keyFile, { mode: 0o600, flag: 'wx' })
-      : async (keyFile: string) => {
-          ctx.out('Store the following private key OFFLINE now. It is shown only this once and the server keeps no copy:');
-          ctx.out('');
-          for (const line of keyFile.trimEnd().split('\n')) ctx.out(line);
-          ctx.out('');
+    // The file is claimed first ('wx': never overwrite an existing file, which could be an earlier
+    // escrow key; 0600: owner only), filled only after the public key committed, removed if not.
+    let handle: FileHandle | null = null;
+    const sink: EscrowKeySink = out
+      ? {
+          reserve: async () => {
+            handle = await open(out, 'wx', 0o600);
+          },
+          deliver: async (keyFile) => {
+            await handle!.writeFile(keyFile);
+            await handle!.sync();
+            await handle!.close();
+            handle = null;
+          },
+          abandon: async () => {
+            await handle?.close();
+            handle = null;
+            await unlink(out);
+          },
+        }
+      : {
+          deliver: async (keyFile) => {
+            ctx.out('Store the following private key OFFLINE now. It is shown only this once and the server keeps no copy:');
+            ctx.out('');
+            for (const line of keyFile.trimEnd().split('\n')) ctx.out(line);
+            ctx.out('');
+          },
         };
     let result;
     try {
-      result = await initEscrow(ctx.db, installation, keep);
+      result = await initEscrow(ctx.db, installation, sink);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (!code || !/^E[A-Z]+$/.test(code)) throw err;
-      ctx.err(`cannot write ${out}: ${code}; nothing was changed`);
+      ctx.err(`cannot write ${out}: ${code}; no escrow key was installed`);
       return EXIT.cantCreate;
     }
     if (result === 'exists') {

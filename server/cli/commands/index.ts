@@ -51,7 +51,7 @@ export function usage(): string {
     'commands:',
     ...COMMANDS.map((c) => `  ${c.usage.split('   ')[0]!.padEnd(width)}  ${c.summary}`),
     '',
-    'npm run cli -- <command> --help shows one command. Exit status: 0 ok, 1 failed, 64 usage error.',
+    'npm run cli -- <command> --help shows one command. Exit status: 0 ok, 1 failed, 64 usage error, 75 embedded database in use by a running server.',
   ].join('\n');
 }
 

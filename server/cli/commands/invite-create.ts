@@ -23,7 +23,7 @@ export const inviteCreateCommand: CliCommand = {
     try {
       const invite = await createInvite(ctx.db, { kind: 'cli' }, { outletId: outlet.data, days: parsed.data.days, maxUses: parsed.data.uses });
       ctx.out(`Invite code: ${invite.code}`);
-      ctx.out(`Valid until ${invite.expiresAt.toISOString()} for up to ${invite.maxUses} account(s); staff enter it at /employee/join.`);
+      ctx.out(`Valid until ${invite.expiresAt.toISOString()} for up to ${invite.maxUses} account(s); staff enter it at ${new URL('/employee/join', ctx.config.public.url).href}`);
       ctx.out('Pass it on now: the server keeps only its hash and cannot show it again. Revoke it with invite:revoke --code.');
       return EXIT.ok;
     } catch (err) {

@@ -31,7 +31,7 @@ export type CliCommand = {
 };
 
 /** Exit codes after sysexits.h, so scripts and monitoring can tell usage errors from failures. */
-export const EXIT = { ok: 0, failure: 1, usage: 64, dataError: 65, noInput: 66, cantCreate: 73 } as const;
+export const EXIT = { ok: 0, failure: 1, usage: 64, dataError: 65, noInput: 66, cantCreate: 73, tempFail: 75 } as const;
 
 export function depsOf(ctx: CliContext) {
   return { db: ctx.db, kdf: ctx.kdf, config: ctx.config };

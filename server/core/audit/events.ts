@@ -18,8 +18,11 @@ export const AUDIT_EVENTS = [
   'keyholder.fingerprint_mismatch',
   'escrow.initialised',
   'escrow.opened',
+  'escrow.withdrawn',
   // administration
   'settings.changed',
+  'audit.verified',
+  'authority.added',
   // reporters
   'report.submitted',
   'report.reporter_message',

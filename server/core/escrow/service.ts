@@ -45,24 +45,78 @@ export function parseEscrowKeyFile(text: string): Uint8Array | null {
 }
 
 /**
- * Creates the escrow key pair once. `keep` receives the key file text and must put it somewhere
- * safe (a 0600 file, or the terminal); it runs inside the transaction, so if keeping the private
- * key fails, the public key is not installed either and no report is ever sealed to a lost key.
+ * Where the private key goes. `reserve` runs before any database change and claims the place (an
+ * exclusive 0600 file), so a bad path changes nothing; `deliver` runs only after the public key and
+ * its audit row committed, so no key file is ever written for a key the database does not hold;
+ * `abandon` frees the reserved place when nothing was installed.
  */
-export async function initEscrow(db: Kysely<DB>, installation: string, keep: (keyFile: string) => Promise<void>, now = new Date()): Promise<{ fingerprint: string } | 'exists'> {
-  return db.transaction().execute(async (trx) => {
-    if (await lockEscrowPublicKey(trx)) return 'exists';
-    const keys = generateBoxKeyPair();
+export type EscrowKeySink = {
+  reserve?(): Promise<void>;
+  deliver(keyFile: string): Promise<void>;
+  abandon?(): Promise<void>;
+};
+
+/**
+ * Creates the escrow key pair once: the public key and its audit row in one transaction, then,
+ * after the commit, the private key to the sink. Should delivering fail after the commit, the
+ * public key is withdrawn again (audited), so no report is sealed to a key nobody holds.
+ */
+export async function initEscrow(
+  db: Kysely<DB>,
+  installation: string,
+  sink: EscrowKeySink | ((keyFile: string) => Promise<void>),
+  now = new Date(),
+  actor: { actorKind: 'cli' } | { actorKind: 'staff'; actorId: string } = { actorKind: 'cli' },
+): Promise<{ fingerprint: string } | 'exists'> {
+  const { reserve, deliver, abandon } = typeof sink === 'function' ? { reserve: undefined, deliver: sink, abandon: undefined } : sink;
+  await reserve?.();
+  const keys = generateBoxKeyPair();
+  const fingerprint = escrowFingerprint(keys.publicKey);
+  try {
+    let installed: 'exists' | 'installed';
     try {
-      await keep(formatEscrowKeyFile({ installation, createdAt: now, ...keys }));
-    } finally {
-      keys.privateKey.fill(0);
+      installed = await db.transaction().execute(async (trx) => {
+        if (await lockEscrowPublicKey(trx)) return 'exists' as const;
+        await storeEscrowPublicKey(trx, keys.publicKey, now);
+        await appendAudit(trx, { ...actor, event: 'escrow.initialised', details: { fingerprint } });
+        return 'installed' as const;
+      });
+    } catch (err) {
+      await abandon?.().catch(() => {});
+      throw err;
     }
-    await storeEscrowPublicKey(trx, keys.publicKey, now);
-    const fingerprint = escrowFingerprint(keys.publicKey);
-    await appendAudit(trx, { actorKind: 'cli', event: 'escrow.initialised', details: { fingerprint } });
+    if (installed === 'exists') {
+      await abandon?.().catch(() => {});
+      return 'exists';
+    }
+    try {
+      await deliver(formatEscrowKeyFile({ installation, createdAt: now, ...keys }));
+    } catch (err) {
+      await withdrawEscrow(db, keys.publicKey, actor);
+      await abandon?.().catch(() => {});
+      throw err;
+    }
     return { fingerprint };
+  } finally {
+    keys.privateKey.fill(0);
+  }
+}
+
+/** Takes back a public key whose private half could not be kept (only if it is still the installed one). */
+async function withdrawEscrow(db: Kysely<DB>, publicKey: Uint8Array, actor: { actorKind: 'cli' } | { actorKind: 'staff'; actorId: string }): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const current = await lockEscrowPublicKey(trx);
+    if (!current || Buffer.compare(Buffer.from(current), Buffer.from(publicKey)) !== 0) return;
+    await trx.updateTable('installation').set({ escrow_public_key: null, escrow_created_at: null }).where('id', '=', 1).execute();
+    await appendAudit(trx, { ...actor, event: 'escrow.withdrawn', details: { fingerprint: escrowFingerprint(publicKey) } });
   });
+}
+
+/** The installed escrow key's fingerprint and date, for the admin console (never the key itself). */
+export async function escrowStatus(db: Kysely<DB>): Promise<{ fingerprint: string; createdAt: Date | null } | null> {
+  const row = await db.selectFrom('installation').select(['escrow_public_key', 'escrow_created_at']).where('id', '=', 1).executeTakeFirst();
+  if (!row?.escrow_public_key) return null;
+  return { fingerprint: escrowFingerprint(new Uint8Array(row.escrow_public_key)), createdAt: row.escrow_created_at ?? null };
 }
 
 export type EscrowOpenResult =

@@ -75,6 +75,13 @@ export const SETTING_DEFINITIONS = {
     input: 'number',
     limits: { min: 1, max: 3650 },
   },
+  'operations.backupsDocumented': {
+    schema: flag,
+    default: (_config: Config) => false,
+    /** Ticked by an administrator once backups and the restore drill are written down (docs/operations.md). */
+    input: 'yesno',
+    limits: {},
+  },
 } as const;
 
 export type SettingKey = keyof typeof SETTING_DEFINITIONS;
