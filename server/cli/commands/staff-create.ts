@@ -6,7 +6,7 @@ import { depsOf, EXIT, type CliCommand } from './types.js';
 export const staffCreateCommand: CliCommand = {
   name: 'staff:create',
   summary: 'create a staff account and print its one-time enrolment URL (valid 72 hours)',
-  usage: 'staff:create --username NAME --role reviewer|admin [--custodian]',
+  usage: 'staff:create --username NAME --role reviewer|admin|analyst [--custodian]',
   options: { username: { type: 'string' }, role: { type: 'string' }, custodian: { type: 'boolean' } },
   async run(ctx, values) {
     const parsed = createStaffSchema.safeParse({
@@ -23,7 +23,7 @@ export const staffCreateCommand: CliCommand = {
       ctx.err(`a staff account named "${parsed.data.username}" already exists`);
       return EXIT.dataError;
     }
-    const what = parsed.data.role === 'admin' ? 'admin' : parsed.data.isCustodian ? 'reviewer (custodian)' : 'reviewer';
+    const what = parsed.data.role !== 'reviewer' ? parsed.data.role : parsed.data.isCustodian ? 'reviewer (custodian)' : 'reviewer';
     ctx.out(`Created ${what} "${parsed.data.username}".`);
     ctx.out(`One-time enrolment URL, valid until ${link.expiresAt.toISOString()}:`);
     ctx.out(`  ${link.url}`);
