@@ -12,6 +12,7 @@ import { queueRoutes } from './queue-routes.js';
 import { caseRoutes } from './cases/routes.js';
 import { custodyRoutes } from './custody-routes.js';
 import { referralRoutes } from './referral-routes.js';
+import { statsRoutes } from './stats-routes.js';
 
 /**
  * The staff workspace: every page under /staff (the prefix stays, so a proxy can also route by
@@ -26,6 +27,7 @@ import { referralRoutes } from './referral-routes.js';
  *   /staff (queue), /staff/cases/…                        — queue-routes.ts, cases/routes.ts
  *   /staff/identity-requests…, /staff/custody/handover    — custody-routes.ts
  *   /staff/cases/:n/referrals…                            — referral-routes.ts
+ *   /staff/stats, /staff/stats/monthly, exports            — stats-routes.ts
  */
 export function createStaffApp(ctx: AppContext): Express {
   const routes = Router();
@@ -40,6 +42,7 @@ export function createStaffApp(ctx: AppContext): Express {
   routes.use(caseRoutes(ctx));
   routes.use(custodyRoutes(ctx));
   routes.use(referralRoutes(ctx));
+  routes.use(statsRoutes(ctx));
   return buildApp(
     ctx,
     {

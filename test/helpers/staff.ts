@@ -1,3 +1,4 @@
+import type { StaffRole } from '../../server/core/db/schema.js';
 import request, { type Response } from 'supertest';
 import type { Express } from 'express';
 import type TestAgent from 'supertest/lib/agent.js';
@@ -101,7 +102,7 @@ export async function signIn(
  */
 export async function createStaff(
   t: TestApp,
-  opts: { role?: 'admin' | 'reviewer'; custodian?: boolean; username?: string } = {},
+  opts: { role?: StaffRole; custodian?: boolean; username?: string } = {},
 ): Promise<TestStaff> {
   const deps = { db: t.ctx.database.db, kdf: t.ctx.kdf, config: t.ctx.config };
   const username = opts.username ?? `staff-${newToken(6).replace(/[^A-Za-z0-9]/g, 'x').toLowerCase()}`;

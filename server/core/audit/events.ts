@@ -62,6 +62,8 @@ export const AUDIT_EVENTS = [
   'outlet.created',
   'invite.created',
   'invite.revoked',
+  // statistics
+  'stats.exported',
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
