@@ -7,6 +7,7 @@
  *   queue   queue page and case view p50/p95 with 1,000,000 reports               (PostgreSQL)
  *   rss     peak server RSS while 100 MB of attachments stream up and down        (PostgreSQL)
  *   images  24 concurrent 80 MP photo uploads: RSS growth, receipt sign-in p95    (PostgreSQL)
+ *   stats   /staff/stats and the monthly report p50/p95 with 1,000,000 reports   (PostgreSQL)
  *
  * `npm run bench -- crypto rss` runs only those parts (results.json keeps the others' last figures).
  * DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) is a server where the bench
@@ -25,10 +26,11 @@ import { runIntakeBench } from './intake.js';
 import { runQueueBench } from './queue.js';
 import { runRssBench } from './rss.js';
 import { runImageBench } from './images.js';
+import { runStatsBench } from './stats.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS = path.join(HERE, 'results.json');
-const PARTS = ['crypto', 'intake', 'queue', 'rss', 'images'] as const;
+const PARTS = ['crypto', 'intake', 'queue', 'rss', 'images', 'stats'] as const;
 type Part = (typeof PARTS)[number];
 
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -58,6 +60,7 @@ const RUNNERS: Record<Part, { needsPostgres: boolean; run(): Promise<unknown> }>
   queue: { needsPostgres: true, run: () => runQueueBench({ databaseUrl, reports, log: (line) => console.log(`    ${line}`) }) },
   rss: { needsPostgres: true, run: () => runRssBench({ databaseUrl, argon2 }) },
   images: { needsPostgres: true, run: () => runImageBench({ databaseUrl, argon2 }) },
+  stats: { needsPostgres: true, run: () => runStatsBench({ databaseUrl, reports, log: (line) => console.log(`    ${line}`) }) },
 };
 
 async function runPart(part: Part, pgVersion: string | null): Promise<Section> {
@@ -168,6 +171,15 @@ function summarise(sections: Record<string, Section>): Line[] {
     lines.push({ figure: 'images: receipt sign-in p50 / p95, idle', value: images.idle.p50, unit: `ms / ${images.idle.p95} ms` });
     lines.push({ figure: 'images: receipt sign-in p50 / p95, during the burst', value: images.burst.p50, unit: `ms / ${images.burst.p95} ms` });
     lines.push({ figure: 'images: sign-in p95 during the burst / idle', value: images.p95Ratio, unit: '×', target: `≤ ${images.targetRatio}×`, met: images.p95Ratio <= images.targetRatio });
+  }
+  const stats = fig<Record<string, number>>('stats');
+  if (stats) {
+    // Target from the statistics issue: /staff/stats p95 < 300 ms at 1,000,000 reports.
+    for (const [name, value] of Object.entries(stats)) {
+      const unit = name.endsWith('_ms') ? 'ms' : name.endsWith('Seconds') ? 's' : '';
+      const target = /^http_stats_default_p95_ms$/.test(name) ? 300 : undefined;
+      lines.push({ figure: `stats: ${name.replace(/_ms$/, '').replace(/_/g, ' ')}`, value, unit, ...(target !== undefined ? { target: `< ${target} ms`, met: value < target } : {}) });
+    }
   }
   return lines;
 }

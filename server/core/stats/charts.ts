@@ -7,7 +7,13 @@ import type { StatsTable } from './present.js';
  * The page's CSP allows no inline style (style-src 'self'), and ECharts writes `style="font-…"`
  * attributes and a <style> block of hover rules. The block is dropped (hover means nothing here)
  * and each style attribute becomes the equivalent SVG presentation attributes, which CSP allows.
+ *
+ * Drawing costs tens of milliseconds per chart, so each SVG is kept by a digest of everything it
+ * is drawn from (labels, values, ids): the same figures are drawn once, changed figures are a new
+ * key, and nothing stale can be served. Aggregates only, never per-report data, are in the cache.
  */
+import { createHash } from 'node:crypto';
+
 type ECharts = typeof import('echarts');
 let loading: Promise<ECharts> | null = null;
 function echarts(): Promise<ECharts> {
@@ -23,14 +29,38 @@ export async function renderChartSvg(table: StatsTable, ids: { title: string; de
   if (!chart || table.rows.length === 0) return null;
   const columns = chart.columns ?? table.columns.map((_c, i) => i);
   const categories = table.rows.map((r) => r.label);
-  const horizontal = chart.kind === 'hbar';
-  const height = horizontal ? Math.max(160, 60 + categories.length * 24) : 320;
-  const series = columns.map((col) => ({
+  const height = chart.kind === 'hbar' ? Math.max(160, 60 + categories.length * 24) : 320;
+  const series: Series[] = columns.map((col) => ({
     name: table.columns[col]!,
-    type: 'bar' as const,
+    type: 'bar',
     stack: chart.kind === 'stacked' ? 'total' : undefined,
     data: table.rows.map((r) => r.cells[col]!.value),
   }));
+  const key = createHash('sha256').update(JSON.stringify([chart, categories, series, ids, height])).digest('base64');
+  const cached = cache.get(key);
+  if (cached !== undefined) {
+    cache.delete(key);
+    cache.set(key, cached);
+    return cached;
+  }
+  const svg = await draw(chart, categories, series, height, ids);
+  cache.set(key, svg);
+  if (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+  return svg;
+}
+
+const CACHE_ENTRIES = 256;
+const cache = new Map<string, string>();
+
+/** For the benchmark: forget every drawn chart, so the next page draws them all. */
+export function clearChartCache(): void {
+  cache.clear();
+}
+
+type Series = { name: string; type: 'bar'; stack: string | undefined; data: (number | null)[] };
+
+async function draw(chart: NonNullable<StatsTable['chart']>, categories: string[], series: Series[], height: number, ids: { title: string; desc: string }): Promise<string> {
+  const horizontal = chart.kind === 'hbar';
   const { init } = await echarts();
   const instance = init(null, null, { renderer: 'svg', ssr: true, width: WIDTH, height });
   try {

@@ -99,8 +99,18 @@ function weekly(tr: Tr, id: string, weeks: string[], counts: { week: string; key
     corner: tr('stats.columns.week'),
     columns: keys.map(label),
     rows: weeks.map((w) => ({ label: w, cells: keys.map((k) => countCell(lookup.get(`${w}|${k}`) ?? 0, min)) })),
-    chart: { kind: 'stacked' },
+    // The chart stacks the largest series only (a stack of twenty colours is unreadable); the table has them all.
+    chart: { kind: 'stacked', columns: largest(keys, counts, CHART_SERIES) },
   };
+}
+
+const CHART_SERIES = 6;
+
+/** Indexes of the `n` keys with the largest totals, in their original order. */
+function largest(keys: string[], counts: { key: string; n: number }[], n: number): number[] {
+  const total = (k: string) => counts.filter((c) => c.key === k).reduce((s, c) => s + c.n, 0);
+  const ranked = keys.map((k, i) => ({ i, n: total(k) })).sort((a, b) => b.n - a.n).slice(0, n);
+  return ranked.map((r) => r.i).sort((a, b) => a - b);
 }
 
 function timings(tr: Tr, data: StatsData, min: number): StatsTable {
