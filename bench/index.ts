@@ -8,6 +8,7 @@
  *   rss     peak server RSS while 100 MB of attachments stream up and down        (PostgreSQL)
  *   images  24 concurrent 80 MP photo uploads: RSS growth, receipt sign-in p95    (PostgreSQL)
  *   alerts  submission time with vs without alert rows; 1,000 alerts drained to SMTP (PostgreSQL)
+ *   stats   /staff/stats and the monthly report p50/p95 with 1,000,000 reports   (PostgreSQL)
  *
  * `npm run bench -- crypto rss` runs only those parts (results.json keeps the others' last figures).
  * DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) is a server where the bench
@@ -27,10 +28,11 @@ import { runQueueBench } from './queue.js';
 import { runRssBench } from './rss.js';
 import { runImageBench } from './images.js';
 import { runAlertsBench } from './alerts.js';
+import { runStatsBench } from './stats.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS = path.join(HERE, 'results.json');
-const PARTS = ['crypto', 'intake', 'queue', 'rss', 'images', 'alerts'] as const;
+const PARTS = ['crypto', 'intake', 'queue', 'rss', 'images', 'alerts', 'stats'] as const;
 type Part = (typeof PARTS)[number];
 
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -61,6 +63,7 @@ const RUNNERS: Record<Part, { needsPostgres: boolean; run(): Promise<unknown> }>
   rss: { needsPostgres: true, run: () => runRssBench({ databaseUrl, argon2 }) },
   images: { needsPostgres: true, run: () => runImageBench({ databaseUrl, argon2 }) },
   alerts: { needsPostgres: true, run: () => runAlertsBench({ databaseUrl, argon2 }) },
+  stats: { needsPostgres: true, run: () => runStatsBench({ databaseUrl, reports, log: (line) => console.log(`    ${line}`) }) },
 };
 
 async function runPart(part: Part, pgVersion: string | null): Promise<Section> {
@@ -177,6 +180,15 @@ function summarise(sections: Record<string, Section>): Line[] {
     lines.push({ figure: 'alerts: submission p50 without / with 5 alert rows', value: alerts.submitP50WithAlertsMs, unit: `ms / ${alerts.submitP50WithoutAlertsMs} ms` });
     lines.push({ figure: 'alerts: added to submission latency', value: Number((alerts.submissionOverhead * 100).toFixed(2)), unit: '%', target: '< 5 %', met: alerts.submissionOverhead < 0.05 });
     lines.push({ figure: `alerts: ${alerts.queued} queued alerts drained to local SMTP`, value: alerts.drainSeconds, unit: 's', target: '< 60 s', met: alerts.drainSeconds < 60 });
+  }
+  const stats = fig<Record<string, number>>('stats');
+  if (stats) {
+    // Target from the statistics issue: /staff/stats p95 < 300 ms at 1,000,000 reports.
+    for (const [name, value] of Object.entries(stats)) {
+      const unit = name.endsWith('_ms') ? 'ms' : name.endsWith('Seconds') ? 's' : '';
+      const target = /^http_stats_default_p95_ms$/.test(name) ? 300 : undefined;
+      lines.push({ figure: `stats: ${name.replace(/_ms$/, '').replace(/_/g, ' ')}`, value, unit, ...(target !== undefined ? { target: `< ${target} ms`, met: value < target } : {}) });
+    }
   }
   return lines;
 }

@@ -42,6 +42,7 @@ const envSchema = z.object({
   SLA_ACK_HOURS: positiveInt.default(24),
   SLA_FEEDBACK_DAYS: positiveInt.default(30),
   REFERRAL_REQUIRES_APPROVAL: bool.default(false),
+  STATS_MIN_CELL: z.coerce.number().int().min(2).max(100).default(5),
   INSTANCE_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, dash and underscore, at most 64').optional(),
   AUDIT_CHECKPOINT_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
   MAINTENANCE_INTERVAL_SECONDS: positiveInt.default(300),
@@ -125,6 +126,8 @@ export type Config = {
   };
   /** Four-eyes: a referral to the authorities counts only once a second reviewer approves it. */
   readonly referralRequiresApproval: boolean;
+  /** Statistics show no count from 1 to one below this (the default of 'statistics.minimumCell'). */
+  readonly statsMinCell: number;
   /** Names this process's audit checkpoint file; unique per running instance. */
   readonly instanceId: string;
   /** How often the audit chain's head is checkpointed outside the database (when it moved). */
@@ -185,6 +188,7 @@ export function loadConfig(env: Env = process.env): Config {
       feedbackDays: e.SLA_FEEDBACK_DAYS,
     },
     referralRequiresApproval: e.REFERRAL_REQUIRES_APPROVAL,
+    statsMinCell: e.STATS_MIN_CELL,
     instanceId: e.INSTANCE_ID ?? defaultInstanceId(),
     auditCheckpointSeconds: e.AUDIT_CHECKPOINT_SECONDS,
     uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_SECONDS * 1000,

@@ -12,7 +12,8 @@ import type { StaffDeps } from '../core/accounts/service.js';
 export function staffAccountRoutes(ctx: AppContext): Router {
   const router = Router();
   const deps: StaffDeps = { db: ctx.database.db, kdf: ctx.kdf, config: ctx.config };
-  const guard = requireStaff(ctx);
+  // Analysts too: everyone keeps their own password.
+  const guard = requireStaff(ctx, { analyst: true });
 
   const renderForm = (res: Response, status = 200, form?: FormErrors) =>
     res.status(status).render('account-password', {

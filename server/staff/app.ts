@@ -16,6 +16,7 @@ import { alertRoutes } from './alerts-routes.js';
 import { staffRewardRoutes } from './reward-routes.js';
 import { setupRoutes } from './setup-routes.js';
 import { consoleRoutes } from './console-routes.js';
+import { statsRoutes } from './stats-routes.js';
 
 /**
  * The staff workspace: every page under /staff (the prefix stays, so a proxy can also route by
@@ -33,6 +34,7 @@ import { consoleRoutes } from './console-routes.js';
  *   /staff/admin/alerts…, /staff/account/alerts…          — alerts-routes.ts
  *   /staff/setup/<token>, /staff/setup/escrow/download     — setup-routes.ts (first run)
  *   /staff/admin/console…, /staff/admin/posters…, CSV import — console-routes.ts
+ *   /staff/stats, /staff/stats/monthly, exports            — stats-routes.ts
  */
 export function createStaffApp(ctx: AppContext): Express {
   const routes = Router();
@@ -51,6 +53,7 @@ export function createStaffApp(ctx: AppContext): Express {
   routes.use(staffRewardRoutes(ctx));
   routes.use(setupRoutes(ctx));
   routes.use(consoleRoutes(ctx));
+  routes.use(statsRoutes(ctx));
   return buildApp(
     ctx,
     {

@@ -32,7 +32,8 @@ export function staffAuthRoutes(ctx: AppContext): Router {
     if (result.ok) {
       setStaffCookie(res, ctx.config, result.cookie);
       setDeviceCookie(res, ctx.config.staff, 'staff_device', result.deviceToken);
-      return res.redirect(303, '/staff');
+      // An analyst has no queue: their workspace is the statistics page.
+      return res.redirect(303, result.role === 'analyst' ? '/staff/stats' : '/staff');
     }
     if (result.reason === 'throttled') {
       res.setHeader('Retry-After', String(result.retryAfterSeconds));

@@ -89,7 +89,7 @@ export function staffEnrolRoutes(ctx: AppContext): Router {
   });
 
   // Before /staff/enrol/:token. The fingerprint the new person reads out to a custodian.
-  router.get('/staff/enrol/done', requireStaff(ctx), async (req, res) => {
+  router.get('/staff/enrol/done', requireStaff(ctx, { analyst: true }), async (req, res) => {
     res.render('account', { layout: 'staff', titleKey: 'staff.enrol.doneTitle', enrolled: true, keyStatus: await ownKeyStatus(deps, principalOf(req)) });
   });
 

@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { AppContext } from '../core/context.js';
 import type { Config } from '../core/config.js';
 import { cookieName, cookieOptions } from '../web/cookies.js';
-import { ForbiddenError } from '../core/errors.js';
+import { ForbiddenError, NotFoundError } from '../core/errors.js';
 import { authenticateStaff, type StaffPrincipal } from '../core/accounts/auth.js';
 
 export type { StaffPrincipal } from '../core/accounts/auth.js';
@@ -33,10 +33,12 @@ export function staffCookie(req: Request, config: Config): unknown {
 
 /**
  * Guards staff pages. No valid session → 303 to the sign-in page. A signed-in member without the
- * role (admin) or flag (custodian) the route needs → 403. Checked on every request against the
+ * role (admin) or flag (custodian) the route needs → 403. An analyst (statistics only) gets 404 on
+ * every route not opened to them with `analyst: true`: to them, cases, queues, keys and the
+ * administration do not exist, so no page can show them a case number or a key holder. Checked on every request against the
  * database, so deactivation and sign-out take effect on every app instance at once.
  */
-export function requireStaff(ctx: AppContext, opts: { admin?: boolean; custodian?: boolean } = {}): RequestHandler {
+export function requireStaff(ctx: AppContext, opts: { admin?: boolean; custodian?: boolean; analyst?: boolean } = {}): RequestHandler {
   return async (req, res, next) => {
     const principal = await authenticateStaff({ db: ctx.database.db }, staffCookie(req, ctx.config));
     if (!principal) {
@@ -46,6 +48,7 @@ export function requireStaff(ctx: AppContext, opts: { admin?: boolean; custodian
     }
     req.staff = principal;
     res.locals.staffUser = { username: principal.username, role: principal.role, isCustodian: principal.isCustodian };
+    if (principal.role === 'analyst' && !opts.analyst) throw new NotFoundError();
     if (opts.admin && principal.role !== 'admin') throw new ForbiddenError('staff.errors.adminOnly');
     if (opts.custodian && !principal.isCustodian) throw new ForbiddenError('staff.errors.custodianOnly');
     next();

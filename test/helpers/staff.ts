@@ -1,3 +1,4 @@
+import type { StaffRole } from '../../server/core/db/schema.js';
 import request, { type Response } from 'supertest';
 import type { Express } from 'express';
 import type TestAgent from 'supertest/lib/agent.js';
@@ -101,7 +102,7 @@ export async function signIn(
  */
 export async function createStaff(
   t: TestApp,
-  opts: { role?: 'admin' | 'reviewer'; custodian?: boolean; username?: string } = {},
+  opts: { role?: StaffRole; custodian?: boolean; username?: string } = {},
 ): Promise<TestStaff> {
   const deps = { db: t.ctx.database.db, kdf: t.ctx.kdf, config: t.ctx.config };
   const username = opts.username ?? `staff-${newToken(6).replace(/[^A-Za-z0-9]/g, 'x').toLowerCase()}`;
@@ -133,7 +134,8 @@ export async function loginStaff(t: TestApp, staff: TestStaff): Promise<TestAgen
     .post('/staff/login')
     .type('form')
     .send({ _csrf: csrfTokenFrom(page.text), username: staff.username, password: staff.password, code: await nextTotpCode(staff) });
-  if (res.status !== 303 || res.headers.location !== '/staff') throw new Error(`staff login failed with status ${res.status}`);
+  // An analyst has no queue: they land on the statistics page.
+  if (res.status !== 303 || !['/staff', '/staff/stats'].includes(String(res.headers.location))) throw new Error(`staff login failed with status ${res.status}`);
   return agent;
 }
 

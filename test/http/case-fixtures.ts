@@ -1,3 +1,4 @@
+import type { StaffRole } from '../../server/core/db/schema.js';
 import sharp from 'sharp';
 import type TestAgent from 'supertest/lib/agent.js';
 import type { Response } from 'supertest';
@@ -17,7 +18,7 @@ import type { SubmitReportInput } from '../../server/core/reports/service.js';
 
 export type Actor = { staff: TestStaff; agent: TestAgent };
 
-export async function signedIn(t: TestApp, opts: { role?: 'admin' | 'reviewer'; custodian?: boolean } = {}): Promise<Actor> {
+export async function signedIn(t: TestApp, opts: { role?: StaffRole; custodian?: boolean } = {}): Promise<Actor> {
   const staff = await createStaff(t, opts);
   return { staff, agent: await loginStaff(t, staff) };
 }

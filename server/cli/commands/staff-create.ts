@@ -7,7 +7,7 @@ import { depsOf, EXIT, type CliCommand } from './types.js';
 export const staffCreateCommand: CliCommand = {
   name: 'staff:create',
   summary: 'create a staff account and print its one-time enrolment URL (valid 72 hours)',
-  usage: 'staff:create --username NAME --role reviewer|admin [--custodian] [--email ADDRESS]',
+  usage: 'staff:create --username NAME --role reviewer|admin|analyst [--custodian] [--email ADDRESS]',
   options: { username: { type: 'string' }, role: { type: 'string' }, custodian: { type: 'boolean' }, email: { type: 'string' } },
   async run(ctx, values) {
     const parsed = createStaffSchema.safeParse({
@@ -31,7 +31,7 @@ export const staffCreateCommand: CliCommand = {
       return EXIT.dataError;
     }
     if (email?.data) await setEmailFromCli({ config: ctx.config, database: { db: ctx.db } }, link.id, email.data);
-    const what = parsed.data.role === 'admin' ? 'admin' : parsed.data.isCustodian ? 'reviewer (custodian)' : 'reviewer';
+    const what = parsed.data.role !== 'reviewer' ? parsed.data.role : parsed.data.isCustodian ? 'reviewer (custodian)' : 'reviewer';
     ctx.out(`Created ${what} "${parsed.data.username}".`);
     ctx.out(`One-time enrolment URL, valid until ${link.expiresAt.toISOString()}:`);
     ctx.out(`  ${link.url}`);

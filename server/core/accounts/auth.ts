@@ -26,7 +26,7 @@ export type AuthFailure =
   | { readonly ok: false; readonly reason: 'throttled'; readonly retryAfterSeconds: number };
 
 /** On success, a fresh trusted-device token for the browser (./devices.ts) besides the session cookie. */
-export type LoginResult = { readonly ok: true; readonly cookie: string; readonly staffId: string; readonly deviceToken: string } | AuthFailure;
+export type LoginResult = { readonly ok: true; readonly cookie: string; readonly staffId: string; readonly role: StaffRole; readonly deviceToken: string } | AuthFailure;
 
 export type LoginInput = {
   readonly username: string;
@@ -94,7 +94,7 @@ export async function login(deps: StaffDeps, input: LoginInput, now = new Date()
   });
   if (!cookie) return recordLoginFailure(deps, row, 'totp_replay', now);
   await reservation.release();
-  return { ok: true, cookie, staffId: row.id, deviceToken: staffDeviceToken(deps, input.username, now) };
+  return { ok: true, cookie, staffId: row.id, role: row.role, deviceToken: staffDeviceToken(deps, input.username, now) };
 }
 
 /** Signs out: the session row, and with it the re-wrapped private key, is deleted. */

@@ -83,11 +83,12 @@ export const createStaffSchema = z
       .trim()
       .min(1, { error: 'staff.errors.usernameRequired' })
       .regex(USERNAME_PATTERN, { error: 'staff.errors.usernameFormat' }),
-    role: z.enum(['admin', 'reviewer'], { error: 'staff.errors.roleRequired' }),
+    role: z.enum(['admin', 'reviewer', 'analyst'], { error: 'staff.errors.roleRequired' }),
     custodian: z.literal('yes').optional(),
   })
   .superRefine((data, ctx) => {
     // Custodians hold identity keys; admins hold no report keys at all (separation of duties).
-    if (data.role === 'admin' && data.custodian) ctx.addIssue({ code: 'custom', path: ['custodian'], message: 'staff.errors.custodianNeedsReviewer' });
+    // Analysts hold no key of any kind either: they see aggregates only.
+    if (data.role !== 'reviewer' && data.custodian) ctx.addIssue({ code: 'custom', path: ['custodian'], message: 'staff.errors.custodianNeedsReviewer' });
   })
   .transform((data) => ({ username: data.username, role: data.role, isCustodian: data.custodian === 'yes' }));

@@ -82,6 +82,8 @@ export const AUDIT_EVENTS = [
   'alerts.channel_disabled',
   'alerts.channel_deleted',
   'alerts.test_sent',
+  // statistics
+  'stats.exported',
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];

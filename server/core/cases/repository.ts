@@ -35,6 +35,11 @@ export async function updateCase(trx: Executor, reportId: string, change: Update
   await trx.updateTable('reports').set({ ...change, updated_at: new Date() }).where('id', '=', reportId).execute();
 }
 
+/** Keeps the time a reviewer first wrote to the reporter (statistics: time to first feedback). */
+export async function markFirstFeedback(trx: Executor, reportId: string, at: Date): Promise<void> {
+  await trx.updateTable('reports').set({ first_feedback_at: at }).where('id', '=', reportId).where('first_feedback_at', 'is', null).execute();
+}
+
 /** Does this staff member hold a grant of this key of this report? (Existence only; opening needs their key.) */
 export async function holdsGrant(db: Executor, reportId: string, kind: KeyKind, staffId: string): Promise<boolean> {
   const row = await db.selectNoFrom(holdsKeyGrant(sql.val(reportId), kind, staffId).as('held')).executeTakeFirstOrThrow();

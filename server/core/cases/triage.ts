@@ -11,7 +11,7 @@ import type { StaffPrincipal } from '../accounts/auth.js';
 import { firstFeedbackDueAt, nextFeedbackDueAt, slaPolicy, triageDueAt } from '../queue/sla.js';
 import { readSettings } from '../settings/service.js';
 import { auditCase, CaseActionRefused, withCase, type OpenCase } from './access.js';
-import { insertNote, updateCase } from './repository.js';
+import { insertNote, markFirstFeedback, updateCase } from './repository.js';
 import { noteBinding } from './note-binding.js';
 import { canTransition, DEDICATED_TARGETS } from './transitions.js';
 
@@ -84,7 +84,9 @@ export async function setLabels(ctx: AppContext, staff: StaffPrincipal, caseNumb
 /** Writes to the reporter under K; any reviewer message is feedback and restarts the feedback clock. */
 async function messageReporter(ctx: AppContext, trx: Trx, c: OpenCase, staff: StaffPrincipal, body: string): Promise<string> {
   const id = await appendMessage(trx, { reportId: c.row.id, authorKind: 'staff', authorId: staff.id, body }, c.reportKey);
-  await updateCase(trx, c.row.id, { feedback_due_at: nextFeedbackDueAt(new Date(), slaPolicy(await readSettings(ctx, trx))) });
+  const now = new Date();
+  await updateCase(trx, c.row.id, { feedback_due_at: nextFeedbackDueAt(now, slaPolicy(await readSettings(ctx, trx))) });
+  await markFirstFeedback(trx, c.row.id, now);
   return id;
 }
 

@@ -61,7 +61,8 @@ export interface SignInFailuresTable {
   failures: number;
 }
 
-export type StaffRole = 'admin' | 'reviewer';
+/** Analysts (migration 20261202_1400) see statistics only: no case, no queue, no key. */
+export type StaffRole = 'admin' | 'reviewer' | 'analyst';
 export type StaffStatus = 'pending' | 'active' | 'deactivated';
 
 export interface StaffTable {
@@ -154,6 +155,8 @@ export interface ReportsTable {
   closed_at: NullableTimestamp;
   /** The reporter asked for protection (migration 1900). */
   protection_requested_at: NullableTimestamp;
+  /** When a reviewer first wrote to the reporter (migration 20261202_1400); statistics only. */
+  first_feedback_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   /** Generated (migration 0005): triage deadline while new, feedback deadline while open, null once closed. */
   next_due_at: ColumnType<Date | null, never, never>;
   /** Generated (migration 0005): critical 3, high 2, normal 1, low 0. */

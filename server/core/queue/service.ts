@@ -1,4 +1,5 @@
 import type { Db } from '../db/index.js';
+import type { StaffRole } from '../db/schema.js';
 import { OPEN_STATUSES, REPORT_STATUSES, type ReportStatus } from '../reports/lifecycle.js';
 import { countOpenAssigned, listReviewers, queuePage, statusCounts, type QueueFilter, type QueuePosition, type QueueRow, type QueueSortKey } from './repository.js';
 import { slaBadge, type SlaBadge } from './sla.js';
@@ -6,7 +7,7 @@ import type { QueueQuery } from './schema.js';
 
 export const QUEUE_PAGE_SIZE = 50;
 
-export type QueueViewer = { readonly id: string; readonly role: 'admin' | 'reviewer' };
+export type QueueViewer = { readonly id: string; readonly role: StaffRole };
 
 export type QueueItem = {
   readonly row: QueueRow;

@@ -82,6 +82,13 @@ export const SETTING_DEFINITIONS = {
     input: 'yesno',
     limits: {},
   },
+  'statistics.minimumCell': {
+    schema: bounded(2, 100),
+    default: (config: Config) => config.statsMinCell,
+    /** Counts below this are suppressed in statistics and their exports (small-cell suppression). */
+    input: 'number',
+    limits: { min: 2, max: 100 },
+  },
 } as const;
 
 export type SettingKey = keyof typeof SETTING_DEFINITIONS;
