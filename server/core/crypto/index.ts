@@ -51,3 +51,4 @@ export { sealKeyTo, openSealedKey, resealKey } from './grants.js';
 export { keyFingerprint, normaliseFingerprint } from './fingerprint.js';
 export { encryptChunks, decryptChunks, ciphertextChunkSize } from './stream.js';
 export { sealBundle, openBundle, BUNDLE_MAGIC } from './bundle.js';
+export { sealForBrowser, openFromBrowser } from './short-lived.js';

@@ -397,6 +397,12 @@ export interface AlertOutboxTable {
   delivered_at: NullableTimestamp;
 }
 
+/** Hashes of spent one-time tokens of the public report form (migrations/20261202_1700). */
+export interface UsedSubmissionTokensTable {
+  token_hash: Uint8Array;
+  used_on: ColumnType<Date | string, string | undefined, string>;
+}
+
 export interface DB {
   scheduled_jobs: ScheduledJobsTable;
   installation: InstallationTable;
@@ -427,4 +433,5 @@ export interface DB {
   staff_queue_count_deltas: StaffQueueCountDeltasTable;
   alert_channels: AlertChannelsTable;
   alert_outbox: AlertOutboxTable;
+  used_submission_tokens: UsedSubmissionTokensTable;
 }
