@@ -8,6 +8,11 @@ import { followupRoutes } from './followup/routes.js';
 import { employeeAccountRoutes } from './employees/account-routes.js';
 import { employeeTipRoutes } from './employees/tip-routes.js';
 import { employeeReportRoutes } from './employees/report-routes.js';
+import { REPORT_FIELD_MAXLENGTH } from '../core/intake/schema.js';
+import { REPLY_MAX } from '../core/followup/schema.js';
+
+/** The `maxlength` of every free-text field of this site, read by any view as @root.fieldMax. */
+export const PUBLIC_FIELD_MAXLENGTH = Object.freeze({ ...REPORT_FIELD_MAXLENGTH, reply: REPLY_MAX, note: REPLY_MAX });
 
 /**
  * The routes that take files. Only these accept multipart bodies; their streaming parser checks
@@ -21,6 +26,10 @@ export const PUBLIC_FILE_ROUTES = ['/report', '/followup/files', '/employee/repo
  */
 export function createPublicApp(ctx: AppContext): Express {
   const routes = Router();
+  routes.use((_req, res, next) => {
+    res.locals.fieldMax = PUBLIC_FIELD_MAXLENGTH;
+    next();
+  });
   routes.use(siteRoutes());
   routes.use(guideRoutes());
   routes.use(intakeRoutes(ctx));
