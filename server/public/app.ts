@@ -4,7 +4,7 @@ import { buildApp } from '../web/app.js';
 import { siteRoutes } from './site-routes.js';
 import { guideRoutes } from './guide-routes.js';
 import { intakeRoutes } from './intake/routes.js';
-import { followupRoutes } from './followup/routes.js';
+import { followupCsrfRejected, followupRoutes } from './followup/routes.js';
 import { employeeAccountRoutes } from './employees/account-routes.js';
 import { employeeTipRoutes } from './employees/tip-routes.js';
 import { employeeReportRoutes } from './employees/report-routes.js';
@@ -47,6 +47,7 @@ export function createPublicApp(ctx: AppContext): Express {
       csrfCookie: 'csrf',
       sessionCookies: ['employee', 'followup'],
       fileRoutes: PUBLIC_FILE_ROUTES,
+      onCsrfRejected: followupCsrfRejected(ctx),
     },
     routes,
   );

@@ -2,6 +2,7 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import type { AppContext } from '../../core/context.js';
 import { fieldError } from '../../web/form-errors.js';
 import { cookieName, cookieOptions } from '../../web/cookies.js';
+import type { CsrfRejectedHandler } from '../../web/errors.js';
 import { clientSource } from '../../web/client.js';
 import { destroySession, loadSession, SESSION_POLICIES, type OpenSession } from '../../core/sessions/store.js';
 import { keepFormWhenUnavailable, readFormWithFiles, textOnlyForm, unlessUnavailable } from '../intake/request.js';
@@ -125,6 +126,22 @@ export function followupRoutes(ctx: AppContext): Router {
   });
 
   return router;
+}
+
+/**
+ * A reply refused by the CSRF check (signed out in another tab changes the cookie its token was
+ * bound to; or no cookies at all) comes back on the sign-in page with the text kept, as above.
+ */
+export function followupCsrfRejected(ctx: AppContext): CsrfRejectedHandler {
+  const cookie = cookieName(ctx.config.public, 'followup');
+  return (req, res, cause) => {
+    // A multipart body was refused unread: there is no text to keep, and the refusal stands.
+    if (req.method !== 'POST' || req.path !== '/followup/reply' || /^multipart\//i.test(req.headers['content-type'] ?? '')) return false;
+    const body = (req.body as Record<string, unknown> | undefined)?.body;
+    const key = cause === 'cookiesOff' ? 'followup.errors.cookiesOff' : endedCause(req, cookie);
+    renderLogin(res, 401, key, typeof body === 'string' ? body : '');
+    return true;
+  };
 }
 
 function requireSession(res: Response): OpenSession | null {
