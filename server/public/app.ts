@@ -4,11 +4,16 @@ import { buildApp } from '../web/app.js';
 import { siteRoutes } from './site-routes.js';
 import { guideRoutes } from './guide-routes.js';
 import { intakeRoutes } from './intake/routes.js';
-import { followupRoutes } from './followup/routes.js';
+import { followupCsrfRejected, followupRoutes } from './followup/routes.js';
 import { employeeAccountRoutes } from './employees/account-routes.js';
 import { employeeTipRoutes } from './employees/tip-routes.js';
 import { employeeReportRoutes } from './employees/report-routes.js';
 import { rewardRoutes } from './reward-routes.js';
+import { REPORT_FIELD_MAXLENGTH } from '../core/intake/schema.js';
+import { REPLY_MAX } from '../core/followup/schema.js';
+
+/** The `maxlength` of every free-text field of this site, read by any view as @root.fieldMax. */
+export const PUBLIC_FIELD_MAXLENGTH = Object.freeze({ ...REPORT_FIELD_MAXLENGTH, reply: REPLY_MAX, note: REPLY_MAX });
 
 /**
  * The routes that take files. Only these accept multipart bodies; their streaming parser checks
@@ -22,6 +27,10 @@ export const PUBLIC_FILE_ROUTES = ['/report', '/followup/files', '/employee/repo
  */
 export function createPublicApp(ctx: AppContext): Express {
   const routes = Router();
+  routes.use((_req, res, next) => {
+    res.locals.fieldMax = PUBLIC_FIELD_MAXLENGTH;
+    next();
+  });
   routes.use(siteRoutes());
   routes.use(guideRoutes());
   routes.use(intakeRoutes(ctx));
@@ -40,6 +49,7 @@ export function createPublicApp(ctx: AppContext): Express {
       csrfCookie: 'csrf',
       sessionCookies: ['employee', 'followup'],
       fileRoutes: PUBLIC_FILE_ROUTES,
+      onCsrfRejected: followupCsrfRejected(ctx),
     },
     routes,
   );

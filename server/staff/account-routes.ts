@@ -40,6 +40,7 @@ export function staffAccountRoutes(ctx: AppContext): Router {
       res.setHeader('Retry-After', String(result.retryAfterSeconds));
       return renderForm(res, 429, summaryError(req.locale, 'currentPassword', 'staff.errors.throttled', { minutes: minutesFrom(result.retryAfterSeconds) }));
     }
+    if (result.reason === 'code_reused') return renderForm(res, 401, summaryError(req.locale, 'code', 'staff.errors.codeReused'));
     renderForm(res, 401, summaryError(req.locale, 'currentPassword', 'staff.errors.passwordChangeFailed'));
   });
 

@@ -39,6 +39,7 @@ export function staffAuthRoutes(ctx: AppContext): Router {
       res.setHeader('Retry-After', String(result.retryAfterSeconds));
       return renderLogin(res, 429, values, summaryError(req.locale, 'username', 'staff.errors.throttled', { minutes: minutesFrom(result.retryAfterSeconds) }));
     }
+    if (result.reason === 'code_reused') return renderLogin(res, 401, values, summaryError(req.locale, 'code', 'staff.errors.codeReused'));
     // One message for every failure: which factor was wrong is nobody's business but the audit log's.
     renderLogin(res, 401, values, summaryError(req.locale, 'username', 'staff.errors.loginFailed'));
   });

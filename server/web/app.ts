@@ -8,7 +8,7 @@ import { securityHeaders, noStore } from './security.js';
 import { createCsrf } from './csrf.js';
 import { languageSwitch, localeMiddleware } from './locale.js';
 import { requestLogger } from './request-logger.js';
-import { errorHandler, notFound } from './errors.js';
+import { errorHandler, notFound, type CsrfRejectedHandler } from './errors.js';
 import { setupViews } from './views.js';
 import { projectPath } from '../core/paths.js';
 
@@ -27,6 +27,8 @@ export type Audience = {
   readonly sessionCookies: readonly CookieKind[];
   /** The only POST routes that may send multipart bodies (see web/csrf.ts). */
   readonly fileRoutes: readonly string[];
+  /** Optional: answers a form refused by the CSRF check itself (e.g. a sign-in page keeping the text). */
+  readonly onCsrfRejected?: CsrfRejectedHandler;
 };
 
 /**
@@ -85,6 +87,14 @@ export function buildApp(ctx: AppContext, audience: Audience, routes: Router): E
   app.use(routes);
 
   app.use(notFound);
-  app.use(errorHandler(ctx.logger, audience.layout));
+  // A form refused by the CSRF check is answered with a fresh token for the page that keeps its text.
+  const onCsrfRejected = audience.onCsrfRejected;
+  const keepRefusedForm: CsrfRejectedHandler | undefined = onCsrfRejected
+    ? (req, res, cause) => {
+        csrf.provideToken(req, res, () => undefined);
+        return onCsrfRejected(req, res, cause);
+      }
+    : undefined;
+  app.use(errorHandler(ctx.logger, audience.layout, keepRefusedForm));
   return app;
 }

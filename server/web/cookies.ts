@@ -2,7 +2,7 @@ import type { CookieOptions } from 'express';
 import type { Site } from '../core/config.js';
 
 /** The cookies each app sets. The staff app has its own CSRF cookie, so the two never share one. */
-export type CookieKind = 'csrf' | 'staff_csrf' | 'lang' | 'staff' | 'employee' | 'followup' | 'staff_device' | 'employee_device';
+export type CookieKind = 'csrf' | 'staff_csrf' | 'lang' | 'staff' | 'employee' | 'followup' | 'staff_device' | 'employee_device' | 'receipt';
 
 /**
  * Cookie names and options in one place. Over https every cookie is Secure and carries the

@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { describeError, HttpError, isDatabaseUnavailable, NotFoundError, ServiceUnavailableError, TooManyRequestsError } from '../core/errors.js';
 
@@ -20,9 +20,10 @@ function toHttpError(err: unknown): HttpError | null {
  * else is logged (name and stack only: never the request body, which may carry a tip) and
  * rendered as a generic 500. If the error template itself fails, a plain-text fallback is sent.
  */
-export function errorHandler(logger: Logger, layout: 'public' | 'staff'): ErrorRequestHandler {
+export function errorHandler(logger: Logger, layout: 'public' | 'staff', onCsrfRejected?: CsrfRejectedHandler): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const known = toHttpError(err);
+    if (known?.messageKey === 'errors.csrfMessage' && !res.headersSent && keptFormPage(req, res, layout, onCsrfRejected)) return;
     const status = known?.status ?? 500;
     if (!known || status >= 500) {
       logger.error({ err: describeError(err), route: req.route?.path }, 'request failed');
@@ -49,4 +50,29 @@ export function errorHandler(logger: Logger, layout: 'public' | 'staff'): ErrorR
       res.send(html);
     });
   };
+}
+
+/** An app's own answer to a refused form (e.g. its sign-in page with the text kept); true when it answered. */
+export type CsrfRejectedHandler = (req: Request, res: Response, cause: CsrfCause) => boolean;
+export type CsrfCause = 'cookiesOff' | 'sessionEnded';
+
+/** Fields never written back into a page: secrets, and the token that was refused. */
+const NOT_KEPT = /^(_csrf|password|currentPassword|newPassword|newPasswordConfirm|code|receipt|staging_key|staged|remove_staged|submission_token)$/;
+
+/**
+ * A form refused by the CSRF check (its session ended, it was signed out in another tab, or the
+ * browser sends no cookies) comes back with its text, in the response only, never stored, and
+ * with the real cause: no cookie at all means cookies are off; otherwise the session has ended.
+ */
+function keptFormPage(req: Request, res: Response, layout: 'public' | 'staff', onCsrfRejected?: CsrfRejectedHandler): boolean {
+  const cause: CsrfCause = Object.keys(req.cookies ?? {}).length === 0 ? 'cookiesOff' : 'sessionEnded';
+  if (onCsrfRejected?.(req, res, cause)) return true;
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const kept = Object.entries(body)
+    .filter(([name, value]) => !NOT_KEPT.test(name) && typeof value === 'string' && value.trim().length > 1)
+    .map(([name, value]) => ({ name, value: value as string }));
+  // Nothing typed to keep (a bare POST, a multipart body refused unread): the usual page answers.
+  if (kept.length === 0) return false;
+  res.status(403).render('errors/form-kept', { layout, titleKey: 'errors.formKept.title', causeKey: `errors.formKept.${cause}`, kept });
+  return true;
 }

@@ -110,8 +110,19 @@ export async function submitThroughForm(agent: TestAgent, fields: Record<string,
   const hidden = hiddenFields(review.text).filter(([name]) => name !== '_csrf');
   let send = agent.post('/report').field('_csrf', csrfTokenFrom(review.text));
   for (const [name, value] of hidden) send = send.field(name, value);
-  const page = await send.field('action', 'send');
-  return { page, receipt: receiptFrom(page.text) };
+  const sent = await send.field('action', 'send');
+  const page = await followReceiptRedirect(agent, sent);
+  return { page, receipt: receiptFrom(page.text), sent };
+}
+
+/**
+ * A send carrying the form's one-time token answers 303 to /report/receipt (POST-redirect-GET);
+ * this follows it with the same agent, whose cookie carries the sealed receipt. Other answers are
+ * returned as they are.
+ */
+export async function followReceiptRedirect(agent: TestAgent, sent: Awaited<ReturnType<TestAgent['get']>>) {
+  if (sent.status !== 303 || sent.headers.location !== '/report/receipt') return sent;
+  return agent.get('/report/receipt');
 }
 
 /** Signs in at /followup with a receipt; the agent keeps the follow-up cookie. */

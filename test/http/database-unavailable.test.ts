@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { csrfTokenFrom } from '../helpers/forms.js';
 import { createEmployee } from '../helpers/employees.js';
-import { createTestReviewer, decodeEntities, followupLogin, hiddenFields, postReportForm, receiptFrom, submitTestReport } from '../helpers/reports.js';
+import { createTestReviewer, decodeEntities, followReceiptRedirect, followupLogin, hiddenFields, postReportForm, receiptFrom, submitTestReport } from '../helpers/reports.js';
 import { openPostgres, type Database } from '../../server/core/db/index.js';
 
 /**
@@ -88,7 +88,7 @@ describe('the public report form while the database is unreachable', () => {
     expect(retry.text).toContain('面单.png');
     let send = agent.post('/report').field('_csrf', csrfTokenFrom(retry.text));
     for (const [name, value] of hiddenFields(retry.text).filter(([name]) => name !== '_csrf')) send = send.field(name, value);
-    const sent = await send.field('action', 'send');
+    const sent = await followReceiptRedirect(agent, await send.field('action', 'send'));
     expect(receiptFrom(sent.text)).toMatch(/^\d{16}$/);
     expect(await reportCount()).toBe(count + 1);
     const report = await real.db.selectFrom('reports').select(['id', 'attachment_count']).orderBy('created_at', 'desc').limit(1).executeTakeFirstOrThrow();

@@ -268,6 +268,6 @@ describe('changing the password', () => {
       .type('form')
       .send({ _csrf: csrf, currentPassword: e.password, newPassword: 'short', newPasswordConfirm: 'short' });
     expect(res.status).toBe(422);
-    expect(res.text).toContain('至少需要 12 个字符');
+    expect(res.text).toContain('至少需要 8 个字符');
   });
 });

@@ -15,7 +15,7 @@ import { sql } from 'kysely';
 import { testConfig } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { csrfTokenFrom } from '../helpers/forms.js';
-import { createTestReviewer, followupLogin, hiddenFields, postReportForm, receiptFrom, type TestStaff } from '../helpers/reports.js';
+import { createTestReviewer, followReceiptRedirect, followupLogin, hiddenFields, postReportForm, receiptFrom, type TestStaff } from '../helpers/reports.js';
 import { createLogger } from '../../server/core/logger.js';
 import { createPublicApp } from '../../server/public/app.js';
 import { cryptoReady, formatKdfCost, Kdf } from '../../server/core/crypto/index.js';
@@ -153,7 +153,7 @@ describe('leak test', () => {
     const hidden = hiddenFields(review.text).filter(([n]) => n !== '_csrf');
     let send = agent2.post('/report').field('_csrf', csrfTokenFrom(review.text));
     for (const [n, v] of hidden) send = send.field(n, v);
-    const page = await send.field('action', 'send');
+    const page = await followReceiptRedirect(agent2, await send.field('action', 'send'));
     const receipt = receiptFrom(page.text)!;
     expect(receipt).toMatch(/^\d{16}$/);
     reportId = (await database.db.selectFrom('reports').select('id').orderBy('created_at', 'desc').limit(1).executeTakeFirstOrThrow()).id;

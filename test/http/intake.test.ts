@@ -3,7 +3,7 @@ import request from 'supertest';
 import sharp from 'sharp';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { csrfTokenFrom } from '../helpers/forms.js';
-import { createTestReviewer, hiddenFields, postReportForm, receiptFrom, submitThroughForm, type TestStaff } from '../helpers/reports.js';
+import { createTestReviewer, followReceiptRedirect, hiddenFields, postReportForm, receiptFrom, submitThroughForm, type TestStaff } from '../helpers/reports.js';
 import { openJson } from '../../server/core/crypto/index.js';
 import { openReportKey } from '../../server/core/reports/keys.js';
 import { listReportAttachments } from '../../server/core/reports/attachments.js';
@@ -106,7 +106,10 @@ describe('POST /report: the whole flow', () => {
     expect(hidden.filter(([n]) => n === 'staged')).toHaveLength(2);
     let send = agent.post('/report').field('_csrf', csrfTokenFrom(review.text));
     for (const [n, v] of hidden) send = send.field(n, v);
-    const page = await send.field('action', 'send');
+    const sent = await send.field('action', 'send');
+    expect(sent.status).toBe(303);
+    expect(sent.headers.location).toBe('/report/receipt');
+    const page = await followReceiptRedirect(agent, sent);
     expect(page.status).toBe(200);
     expect(page.headers['cache-control']).toBe('no-store');
     const receipt = receiptFrom(page.text);
@@ -114,6 +117,7 @@ describe('POST /report: the whole flow', () => {
     expect(page.text).toContain('回执码只显示这一次');
     expect(page.text).toMatch(/<input type="checkbox" id="written_down" name="written_down" value="yes" required>/);
     expect(JSON.stringify(page.headers)).not.toContain(receipt!);
+    expect(JSON.stringify(sent.headers)).not.toContain(receipt!);
 
     const row = await latestReport();
     expect(row).toMatchObject({ channel: 'public', province: 'ZJ', attachment_count: 2, identity_present: false, consent_level: 'none', severity: 'normal' });
@@ -230,13 +234,13 @@ describe('POST /report: nothing is lost', () => {
     expect(html).toMatch(/name="remove_staged" value="[0-9a-f-]{36}"/);
 
     const hidden = hiddenFields(res.text).filter(([n]) => n !== '_csrf');
-    expect(hidden.map(([n]) => n)).toEqual(['staging_key', 'staged']);
-    const retry = await postReportForm(agent, '/report', csrfTokenFrom(res.text), {
+    expect(hidden.map(([n]) => n)).toEqual(['submission_token', 'staging_key', 'staged']);
+    const retry = await followReceiptRedirect(agent, await postReportForm(agent, '/report', csrfTokenFrom(res.text), {
       ...Object.fromEntries(hidden),
       categories: 'wildlife',
       description: '穿山甲鳞片',
       action: 'send',
-    }, [{ name: 'second.txt', body: Buffer.from('second'), type: 'text/plain' }]);
+    }, [{ name: 'second.txt', body: Buffer.from('second'), type: 'text/plain' }]));
     expect(receiptFrom(retry.text)).toMatch(/^\d{16}$/);
     const row = await latestReport();
     const k = await openReportKey(t.database.db, row.id, 'report', asStaff());

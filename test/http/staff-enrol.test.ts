@@ -143,7 +143,8 @@ describe('staff enrolment', () => {
     const agent = request.agent(t.staffApp);
     const form = await agent.get(link.path);
     const cases: Array<[Record<string, string>, string]> = [
-      [{ newPassword: 'short pass', newPasswordConfirm: 'short pass' }, '密码至少需要 12 个字符'],
+      [{ newPassword: 'shortpw', newPasswordConfirm: 'shortpw' }, '密码至少需要 8 个字符'],
+      [{ newPassword: 'short pass', newPasswordConfirm: 'short pass' }, '这个密码太容易被猜到'],
       [{ newPassword: 'Qwerty123456', newPasswordConfirm: 'Qwerty123456' }, '这个密码太常见'],
       [{ newPassword: 'zhou.yan harbour', newPasswordConfirm: 'zhou.yan harbour' }, '密码不能包含用户名'],
       [{ newPassword: PASSWORD, newPasswordConfirm: PASSWORD + 'x' }, '两次输入的新密码不一致'],

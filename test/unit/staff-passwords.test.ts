@@ -1,13 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checkPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../server/core/accounts/passwords.js';
+import { checkPassword, estimatedGuessesLog10, PASSWORD_MAX_LENGTH, PASSWORD_MIN_GUESSES_LOG10, PASSWORD_MIN_LENGTH } from '../../server/core/accounts/passwords.js';
 
 describe('staff password policy', () => {
-  it('needs at least 12 characters, counted as typed (Chinese characters count once)', () => {
-    expect(checkPassword('kettle-moss')).toBe('tooShort'); // 11
-    expect(checkPassword('kettle-moss9')).toBeNull(); // 12
-    expect(checkPassword('寄递安全线索保密平台好')).toBe('tooShort'); // 11 characters, 33 UTF-8 bytes
+  it('judges strength by estimated guesses, not Latin length: an 11-character Chinese sentence passes', () => {
+    // Issue 17: the hint suggests "一句好记的话", so an 11-character Chinese sentence must pass.
+    expect(checkPassword('kettle-moss')).toBe('guessable'); // two dictionary words: ~10^8.9 guesses
+    expect(checkPassword('kettle-moss9')).toBeNull(); // ~10^9.9
+    expect(checkPassword('寄递安全线索保密平台好')).toBeNull(); // 11 characters, 33 UTF-8 bytes, ~10^11
+    expect(checkPassword('我家门前有两棵树一棵枣')).toBeNull();
     expect(checkPassword('寄递安全线索保密平台很好')).toBeNull(); // 12
+    expect(checkPassword('我爱北京天安门')).toBe('tooShort'); // 7 characters: below the floor
+    expect(checkPassword('Sorter2026')).toBe('guessable');
+    expect(checkPassword('zhangsan1234', 'zhangsan')).toBe('containsUsername');
+    expect(estimatedGuessesLog10('寄递安全线索保密平台好')).toBeGreaterThanOrEqual(PASSWORD_MIN_GUESSES_LOG10);
     expect(checkPassword('x'.repeat(PASSWORD_MAX_LENGTH - 3) + 'abcd')).toBe('tooLong');
   });
 

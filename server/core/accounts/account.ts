@@ -42,7 +42,7 @@ export async function changePassword(deps: StaffDeps, principal: StaffPrincipal,
     await appendAudit(trx, { actorKind: 'staff', actorId: row.id, event: 'staff.password_changed', subjectId: row.id, details: { sessionsEnded } });
     return createSession(trx, 'staff', row.id, principal.privateKey);
   });
-  if (!cookie) return { ok: false, reason: 'invalid' };
+  if (!cookie) return { ok: false, reason: 'code_reused' };
   await reservation.release();
   return { ok: true, cookie };
 }

@@ -23,6 +23,8 @@ export type StaffPrincipal = {
 
 export type AuthFailure =
   | { readonly ok: false; readonly reason: 'invalid' }
+  /** Every factor was right, but this code was already used in its 30-second step: wait for the next. */
+  | { readonly ok: false; readonly reason: 'code_reused' }
   | { readonly ok: false; readonly reason: 'throttled'; readonly retryAfterSeconds: number };
 
 /** On success, a fresh trusted-device token for the browser (./devices.ts) besides the session cookie. */
@@ -51,7 +53,9 @@ async function recordLoginFailure(deps: StaffDeps, row: StaffRow | undefined, re
   } else {
     await tallySignInFailure(deps.db, 'staff', row?.id ?? null, reason, now);
   }
-  return { ok: false, reason: 'invalid' };
+  // Only a right password and a right code reach the replay check, so saying so tells the person
+  // at the keyboard nothing they did not type, and tells them to wait for the next code.
+  return { ok: false, reason: reason === 'totp_replay' ? 'code_reused' : 'invalid' };
 }
 
 function failureReason(row: StaffRow | undefined, unlocked: Unlocked | null): FailureReason {

@@ -1,21 +1,33 @@
-import { dictionary } from '@zxcvbn-ts/language-common';
+import { dictionary, adjacencyGraphs } from '@zxcvbn-ts/language-common';
+import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 
 /**
- * Staff password policy, after NIST SP 800-63B §5.1.1.2: a minimum length, no composition rules,
- * and a refusal of passwords that attackers try first. A staff password is what stands between a
+ * Password and passphrase policy (staff and employees), after NIST SP 800-63B §5.1.1.2: no
+ * composition rules, a refusal of passwords that attackers try first, and strength judged by the
+ * guesses zxcvbn-ts estimates an attacker needs, not by Latin length rules, so an 11-character
+ * Chinese sentence (about 10^11 guesses) passes while "password2024!" (10^7) does not. A staff password is what stands between a
  * stolen database and every report key that person holds (docs/crypto.md §6), so it must survive
  * an offline guessing run that starts with the common lists.
  */
-export const PASSWORD_MIN_LENGTH = 12;
+export const PASSWORD_MIN_LENGTH = 8;
+/** At least ~3×10^9 estimated guesses (log10 9.5): years of offline argon2id guessing per core. */
+export const PASSWORD_MIN_GUESSES_LOG10 = 9.5;
 /** Long enough for any passphrase; short enough that argon2 never hashes megabytes. */
 export const PASSWORD_MAX_LENGTH = 256;
 
-export type PasswordProblem = 'tooShort' | 'tooLong' | 'common' | 'containsUsername';
+export type PasswordProblem = 'tooShort' | 'tooLong' | 'common' | 'guessable' | 'containsUsername';
 
 // Built once: ~49,000 entries, compared case-insensitively.
 const COMMON = new Set(dictionary['passwords-common'].map((p) => p.toLowerCase()));
 // Words a guesser tries for this product in particular.
 const CONTEXT_WORDS = ['parcelguard', 'jidiweishi', '寄递卫士', '12339'];
+
+let estimator: ZxcvbnFactory | undefined;
+/** log10 of the guesses zxcvbn-ts estimates for a password (the estimator is built on first use). */
+export function estimatedGuessesLog10(password: string, userInputs: string[] = []): number {
+  estimator ??= new ZxcvbnFactory({ dictionary: { ...dictionary }, graphs: adjacencyGraphs });
+  return estimator.check(password, [...CONTEXT_WORDS, ...userInputs]).guessesLog10;
+}
 
 /** Length counted in characters a person typed (code points), not UTF-16 units. */
 function length(password: string): number {
@@ -51,5 +63,6 @@ export function checkPassword(password: string, username?: string): PasswordProb
   if (COMMON.has(lower) || isTrivialPattern(lower) || isCommonWithPadding(lower)) return 'common';
   if (CONTEXT_WORDS.some((w) => lower === w || lower.replace(/[\d\s]+/g, '') === w)) return 'common';
   if (username && username.length >= 3 && lower.includes(username.toLowerCase())) return 'containsUsername';
+  if (estimatedGuessesLog10(password.normalize('NFC'), username ? [username] : []) < PASSWORD_MIN_GUESSES_LOG10) return 'guessable';
   return null;
 }

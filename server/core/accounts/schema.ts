@@ -12,6 +12,7 @@ const PROBLEM_KEYS: Record<PasswordProblem, string> = {
   tooShort: 'staff.errors.passwordTooShort',
   tooLong: 'staff.errors.passwordTooLong',
   common: 'staff.errors.passwordCommon',
+  guessable: 'staff.errors.passwordGuessable',
   containsUsername: 'staff.errors.passwordContainsUsername',
 };
 

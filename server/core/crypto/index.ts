@@ -53,3 +53,4 @@ export { keyFingerprint, normaliseFingerprint } from './fingerprint.js';
 export { encryptChunks, decryptChunks, ciphertextChunkSize } from './stream.js';
 export { sealBundle, openBundle, BUNDLE_MAGIC } from './bundle.js';
 export { CLAIM_SCHEME, newClaimCode, normaliseClaimCode, commitClaimCode, checkClaimCode, type ClaimCommitment } from './reward-claim.js';
+export { sealForBrowser, openFromBrowser } from './short-lived.js';

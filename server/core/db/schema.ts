@@ -419,6 +419,12 @@ export interface AlertOutboxTable {
   delivered_at: NullableTimestamp;
 }
 
+/** Hashes of spent one-time tokens of the public report form (migrations/20261202_1700). */
+export interface UsedSubmissionTokensTable {
+  token_hash: Uint8Array;
+  used_on: ColumnType<Date | string, string | undefined, string>;
+}
+
 export interface DB {
   scheduled_jobs: ScheduledJobsTable;
   installation: InstallationTable;
@@ -451,6 +457,7 @@ export interface DB {
   alert_outbox: AlertOutboxTable;
   reward_claims: RewardClaimsTable;
   case_credits: CaseCreditsTable;
+  used_submission_tokens: UsedSubmissionTokensTable;
 }
 
 /** A reporter's claim on a reward (migration 1900, docs/crypto.md §4.10). */

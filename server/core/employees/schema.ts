@@ -20,7 +20,7 @@ const phone = z
     error: 'employees.errors.phone',
   });
 
-/** The staff password policy (server/staff/passwords.ts): at least 12 characters, not a common password. */
+/** The staff password policy (server/core/accounts/passwords.ts): judged by estimated guesses, not a common password. */
 const newPassword = z.string({ error: 'employees.errors.password.tooShort' }).superRefine((value, ctx) => {
   const problem = checkPassword(value);
   if (problem) ctx.addIssue({ code: 'custom', message: `employees.errors.password.${problem}` });

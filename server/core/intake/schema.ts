@@ -16,8 +16,36 @@ export const FIELD_LIMITS = Object.freeze({
   waybill: 40,
   waybillCount: 20,
   phone: 40,
+  name: 100,
+  /** Resident identity card number: 17 digits and a check character (digit or X). */
+  idNumber: 18,
   /** Bytes accepted per multipart text field (UTF-8 of 20 000 CJK characters, with room). */
   fieldBytes: 128 * 1024,
+});
+
+/**
+ * The `maxlength` each free-text input of the form carries: the same numbers the schema below
+ * enforces (test/http/form-limits.test.ts checks one against the other).
+ */
+export const REPORT_FIELD_MAXLENGTH = Object.freeze({
+  description: FIELD_LIMITS.description,
+  waybill_numbers: FIELD_LIMITS.waybillList,
+  courier_company: FIELD_LIMITS.short,
+  outlet: FIELD_LIMITS.short,
+  declared_contents: FIELD_LIMITS.short,
+  suspected_contents: FIELD_LIMITS.short,
+  sender_name: FIELD_LIMITS.short,
+  sender_phone: FIELD_LIMITS.phone,
+  sender_address: FIELD_LIMITS.address,
+  recipient_name: FIELD_LIMITS.short,
+  recipient_phone: FIELD_LIMITS.phone,
+  recipient_address: FIELD_LIMITS.address,
+  destination: FIELD_LIMITS.short,
+  observed_place: FIELD_LIMITS.short,
+  identity_name: FIELD_LIMITS.name,
+  identity_phone: FIELD_LIMITS.phone,
+  identity_id_number: FIELD_LIMITS.idNumber,
+  identity_contact: FIELD_LIMITS.short,
 });
 
 /** Every text field of the form; the raw values come back into the form unchanged on rejection. */
@@ -58,8 +86,27 @@ export const categoriesSchema = z
 
 export const descriptionSchema = text(FIELD_LIMITS.description).min(1, { error: 'description_required' });
 
+/** A piece that is a whole waybill number on its own, not a group of digits ("YT 9876"). */
+const WHOLE_WAYBILL = /^(?=.*\d)\S{8,}$/;
+
+/**
+ * Waybill numbers are separated by new lines, commas, semicolons or 、 — and by spaces when every
+ * space-separated piece is a whole number ("SF1234567890 YT9876543210" is two numbers, while
+ * "SF 1234 5678" is one number written in groups).
+ */
+export function splitWaybills(value: string): string[] {
+  return value
+    .split(/[\n\r,，;；、]+/)
+    .map((piece) => piece.trim())
+    .filter(Boolean)
+    .flatMap((piece) => {
+      const parts = piece.split(/\s+/);
+      return parts.length > 1 && parts.every((p) => WHOLE_WAYBILL.test(p)) ? parts : [piece];
+    });
+}
+
 const waybills = text(FIELD_LIMITS.waybillList)
-  .transform((v) => v.split(/[\n\r,，;；、]+/).map((w) => w.trim()).filter(Boolean))
+  .transform(splitWaybills)
   .refine((list) => list.length <= FIELD_LIMITS.waybillCount, { error: 'waybills_too_many' })
   .refine((list) => list.every((w) => w.length <= FIELD_LIMITS.waybill), { error: 'waybill_too_long' });
 
@@ -89,9 +136,9 @@ export const IDENTITY_CHOICES = ['anonymous', 'confidential', 'share_with_author
 /** The identity section: fields only count when a non-anonymous choice is made. */
 export const identityShape = {
   identity_choice: optionalChoice(IDENTITY_CHOICES).transform((v) => v ?? 'anonymous'),
-  identity_name: optional(100),
+  identity_name: optional(FIELD_LIMITS.name),
   identity_phone: phone,
-  identity_id_number: optional(18).refine((v) => v === undefined || /^\d{17}[\dXx]$/.test(v), { error: 'id_number_invalid' }),
+  identity_id_number: optional(FIELD_LIMITS.idNumber).refine((v) => v === undefined || /^\d{17}[\dXx]$/.test(v), { error: 'id_number_invalid' }),
   identity_contact: optional(FIELD_LIMITS.short),
 };
 

@@ -20,6 +20,7 @@ import {
   type ValidReportForm,
 } from './schema.js';
 import { UploadBatch, type RefusedFile } from './uploads.js';
+import { parseSubmissionToken, spendSubmissionToken, SubmissionAlreadySent, submissionTokenUsed } from './submission-token.js';
 
 /** Every POST to the form (cheap, but each may carry files to stage). */
 export const REPORT_POST_LIMIT: RateLimitRule = { bucket: 'report-post', limit: 60, windowSeconds: 3600 };
@@ -40,7 +41,9 @@ export type ReportPost = {
 export type ReportOutcome =
   | { kind: 'form'; status: number; values: ReportFormValues; errors: FieldError[]; refused: RefusedFile[]; batch: UploadBatch }
   | { kind: 'review'; values: ReportFormValues; valid: ValidReportForm; batch: UploadBatch }
-  | { kind: 'submitted'; receipt: string; caseNumber: string; immediateDanger: boolean };
+  | { kind: 'submitted'; receipt: string; caseNumber: string; immediateDanger: boolean; tokenSpent: boolean }
+  /** The form's one-time token was already spent: nothing filed this time. */
+  | { kind: 'already_sent' };
 
 /** Hidden staging fields of the form; reopened before any new file is accepted. */
 export function stagingFields(fields: FieldMap) {
@@ -71,11 +74,13 @@ export async function handleReportPost(ctx: AppContext, post: ReportPost): Promi
   if (!parsed.success || errors.length > 0) return form(422, dedupe(errors));
   if (action === 'review') return { kind: 'review', values, valid: parsed.data, batch };
 
+  const token = parseSubmissionToken(first(post.fields, 'submission_token'));
+  if (token && (await submissionTokenUsed(ctx.database.db, token))) return { kind: 'already_sent' };
   if (!(await takeRateLimit(limitsOf(ctx), REPORT_SUBMIT_LIMIT, post.source.address)).allowed) return form(429, [tooMany()]);
   const valid = parsed.data;
   let result;
   try {
-    result = await submitReport(ctx, null, {
+    const input = {
       reporter: { kind: 'anonymous' },
       categories: valid.categories,
       description: valid.description,
@@ -84,13 +89,21 @@ export async function handleReportPost(ctx: AppContext, post: ReportPost): Promi
       province: isProvinceCode(valid.province) ? valid.province : null,
       identity: identityFrom(valid),
       attachments: batch.files,
-    });
+    } as const;
+    // With a token, it is spent in the report's own transaction: both land, or neither does.
+    result = token
+      ? await ctx.database.db.transaction().execute(async (trx) => {
+          if (!(await spendSubmissionToken(trx, token))) throw new SubmissionAlreadySent();
+          return submitReport(ctx, trx, input);
+        })
+      : await submitReport(ctx, null, input);
   } catch (err) {
+    if (err instanceof SubmissionAlreadySent) return { kind: 'already_sent' };
     // Nobody could read it (no reviewer, no escrow): the reporter keeps the form and is told.
     if (!(err instanceof NoRecipientsError)) throw err;
     return form(503, [{ field: 'form', messageKey: 'intake.errors.no_recipients' }]);
   }
-  return { kind: 'submitted', receipt: result.receipt!, caseNumber: result.caseNumber, immediateDanger: valid.immediate_danger };
+  return { kind: 'submitted', receipt: result.receipt!, caseNumber: result.caseNumber, immediateDanger: valid.immediate_danger, tokenSpent: token !== null };
 }
 
 function parseAction(value: string): ReportAction {

@@ -2,8 +2,9 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import type { AppContext } from '../../core/context.js';
 import { fieldError } from '../../web/form-errors.js';
 import { cookieName, cookieOptions } from '../../web/cookies.js';
+import type { CsrfRejectedHandler } from '../../web/errors.js';
 import { clientSource } from '../../web/client.js';
-import { destroySession, loadSession, type OpenSession } from '../../core/sessions/store.js';
+import { destroySession, loadSession, SESSION_POLICIES, type OpenSession } from '../../core/sessions/store.js';
 import { keepFormWhenUnavailable, readFormWithFiles, textOnlyForm, unlessUnavailable } from '../intake/request.js';
 import type { FormWithFiles } from '../../core/intake/uploads.js';
 import { emptyReportValues } from '../../core/intake/schema.js';
@@ -41,23 +42,30 @@ export function followupRoutes(ctx: AppContext): Router {
     await renderStatus(req, res);
   });
 
+  // Sign-in with the receipt; a reply kept from an ended session (pending_reply) is sent right after.
   router.post('/followup', async (req, res) => {
-    const { receipt } = loginSchema.parse({ receipt: (req.body as Record<string, unknown> | undefined)?.receipt });
+    const body = (req.body as Record<string, unknown> | undefined) ?? {};
+    const { receipt } = loginSchema.parse({ receipt: body.receipt });
+    const pending = typeof body.pending_reply === 'string' ? body.pending_reply : '';
     const result = await loginWithReceipt(ctx, receipt, clientSource(req));
     if (result.kind === 'ok') {
       res.cookie(cookie, result.cookie, cookieOptions(ctx.config.public, { sameSite: 'strict' }));
+      const reply = replySchema.safeParse({ body: pending });
+      const session = pending && reply.success ? await loadSession(ctx.database.db, 'reporter', result.cookie) : null;
+      if (session && reply.success && (await sendReply(ctx, session, reply.data.body))) return res.redirect(303, '/followup#thread');
       res.redirect(303, '/followup');
       return;
     }
     if (result.kind === 'throttled') res.setHeader('Retry-After', String(result.retryAfterSeconds));
-    renderLogin(res, result.kind === 'throttled' ? 429 : 401, result.kind === 'throttled' ? 'followup.errors.throttled' : 'followup.errors.invalid');
+    renderLogin(res, result.kind === 'throttled' ? 429 : 401, result.kind === 'throttled' ? 'followup.errors.throttled' : 'followup.errors.invalid', pending);
   });
 
   router.post('/followup/reply', loadReporterKeepingForm, async (req, res) => {
     const session = requireSession(res);
-    if (!session) return renderLogin(res, 401, 'followup.errors.expired');
     const fields = fieldsFromBody(req.body);
     const body = first(fields, 'body');
+    // The reply comes back on the sign-in page (never stored) and is sent once the receipt is entered.
+    if (!session) return renderLogin(res, 401, endedCause(req, cookie), body);
     const parsed = replySchema.safeParse({ body });
     if (!parsed.success) return renderStatus(req, res, { status: 422, reply: body, errors: followupIssues(parsed.error) });
     const allowed = await unlessUnavailable(allowAction(ctx, clientSource(req)));
@@ -120,6 +128,22 @@ export function followupRoutes(ctx: AppContext): Router {
   return router;
 }
 
+/**
+ * A reply refused by the CSRF check (signed out in another tab changes the cookie its token was
+ * bound to; or no cookies at all) comes back on the sign-in page with the text kept, as above.
+ */
+export function followupCsrfRejected(ctx: AppContext): CsrfRejectedHandler {
+  const cookie = cookieName(ctx.config.public, 'followup');
+  return (req, res, cause) => {
+    // A multipart body was refused unread: there is no text to keep, and the refusal stands.
+    if (req.method !== 'POST' || req.path !== '/followup/reply' || /^multipart\//i.test(req.headers['content-type'] ?? '')) return false;
+    const body = (req.body as Record<string, unknown> | undefined)?.body;
+    const key = cause === 'cookiesOff' ? 'followup.errors.cookiesOff' : endedCause(req, cookie);
+    renderLogin(res, 401, key, typeof body === 'string' ? body : '');
+    return true;
+  };
+}
+
 function requireSession(res: Response): OpenSession | null {
   return res.locals.reporterSession ?? null;
 }
@@ -139,16 +163,36 @@ function renderUnavailable(res: Response, form: FormWithFiles): void {
   });
 }
 
-function renderLogin(res: Response, status: number, errorKey?: string): void {
+function renderLogin(res: Response, status: number, errorKey?: string, pendingReply = ''): void {
   res.status(status).render('followup/login', {
     titleKey: 'followup.login.title',
     errors: errorKey ? fieldError(res.req.locale, 'receipt', errorKey, undefined, { idPrefix: 'field-' }) : null,
+    pendingReply: pendingReply.trim() ? pendingReply : null,
   });
+}
+
+/** The latest this page's session can last: shown as static text, so it needs no JavaScript. */
+function sessionUntil(session: OpenSession, now: Date): Date {
+  const policy = SESSION_POLICIES.reporter;
+  return new Date(Math.min(now.getTime() + policy.idleSeconds * 1000, session.createdAt.getTime() + policy.absoluteSeconds * 1000));
+}
+
+/**
+ * Why a signed-in form arrived without a live session: the cookie came with it but its session has
+ * ended (15 minutes idle, signed out in another tab), or no cookie came at all (cookies disabled).
+ */
+export function endedCause(req: Request, sessionCookie: string): string {
+  if (req.cookies?.[sessionCookie]) return 'followup.errors.sessionEnded';
+  return Object.keys(req.cookies ?? {}).length === 0 ? 'followup.errors.cookiesOff' : 'followup.errors.signedOut';
 }
 
 async function renderStatusPage(ctx: AppContext, req: Request, res: Response, state: StatusPageState): Promise<void> {
   const session = requireSession(res);
   const view = session ? await reporterCase(ctx, session) : null;
   if (!view) return renderLogin(res, 401, 'followup.errors.expired');
-  res.status(state.status ?? 200).render('followup/status', { titleKey: 'followup.status.title', ...statusPageContext(req.locale, view, state) });
+  res.status(state.status ?? 200).render('followup/status', {
+    titleKey: 'followup.status.title',
+    ...statusPageContext(req.locale, view, state),
+    sessionUntil: sessionUntil(session!, new Date()),
+  });
 }

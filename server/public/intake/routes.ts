@@ -6,19 +6,27 @@ import { readFormWithFiles, unlessUnavailable } from './request.js';
 import type { FormWithFiles } from '../../core/intake/uploads.js';
 import { emptyReportValues } from '../../core/intake/schema.js';
 import { readReportValues } from '../../core/intake/schema.js';
+import { cookieName, cookieOptions } from '../../web/cookies.js';
+import { first } from '../../core/fields.js';
+import { carriedOrNewToken, newSubmissionToken } from '../../core/intake/submission-token.js';
+import { openReceiptCookie, RECEIPT_COOKIE_SECONDS, sealReceiptCookie } from '../../core/intake/receipt-once.js';
 import { groupReceipt, hiddenFieldsOf, reportFormContext, reviewContext, stagingContext, unavailableContext } from './view.js';
 
 /**
  * The public report form: GET shows it; every POST (review, edit, send) comes back here, so a
- * rejected attempt re-renders the same form with everything typed and every file kept. The
- * receipt page is the response to the successful POST itself: the receipt never appears in a URL
- * and is never stored, so it cannot be shown again.
+ * rejected attempt re-renders the same form with everything typed and every file kept. Each form
+ * carries a one-time submission token through its steps: the same review confirmed twice files
+ * one report. The receipt is shown by a GET right after the POST (POST-redirect-GET), carried there
+ * in a sealed cookie that the GET clears: it never appears in a URL, is never stored, and Back or
+ * reload finds a friendly "shown once" page instead of the browser's resubmission prompt.
  */
 export function intakeRoutes(ctx: AppContext): Router {
   const router = Router();
+  const receiptCookie = cookieName(ctx.config.public, 'receipt');
+  const receiptSecret = ctx.config.secrets.receiptPepper;
 
   router.get('/report', (req, res) => {
-    res.render('intake/form', { titleKey: 'intake.title', ...reportFormContext(req.locale, emptyReportValues(), [], null) });
+    res.render('intake/form', { titleKey: 'intake.title', submissionToken: newSubmissionToken(), ...reportFormContext(req.locale, emptyReportValues(), [], null) });
   });
 
   // While the database is away nothing can be stored: the form comes back (503) with every typed
@@ -30,7 +38,23 @@ export function intakeRoutes(ctx: AppContext): Router {
     if (!form.limit.ok || form.storageFailed) return renderUnavailable(res, form);
     const outcome = await unlessUnavailable(handleReportPost(ctx, { ...form, source, overPostLimit: !allowed }));
     if (!outcome.ok) return renderUnavailable(res, form);
-    renderOutcome(res, outcome.value);
+    const result = outcome.value;
+    if (result.kind === 'submitted' && result.tokenSpent) {
+      const sealed = sealReceiptCookie(receiptSecret, { receipt: result.receipt, immediateDanger: result.immediateDanger });
+      res.cookie(receiptCookie, sealed, cookieOptions(ctx.config.public, { sameSite: 'strict', maxAge: RECEIPT_COOKIE_SECONDS * 1000 }));
+      res.redirect(303, '/report/receipt');
+      return;
+    }
+    renderOutcome(res, result, carriedOrNewToken(first(form.fields, 'submission_token')));
+  });
+
+  // Shown once: the cookie is cleared with this very response, so Back or reload gets the
+  // friendly "already shown" page (no-store, as every page, keeps it out of the browser cache).
+  router.get('/report/receipt', (req, res) => {
+    const shown = openReceiptCookie(receiptSecret, req.cookies?.[receiptCookie]);
+    res.clearCookie(receiptCookie, cookieOptions(ctx.config.public, { sameSite: 'strict' }));
+    if (!shown) return res.render('intake/receipt-gone', { titleKey: 'intake.receiptGone.title' });
+    res.render('intake/receipt', { titleKey: 'intake.receipt.title', receiptGroups: groupReceipt(shown.receipt), immediateDanger: shown.immediateDanger });
   });
 
   // The confirmation only moves the reporter on; the report was stored before the receipt was shown.
@@ -55,15 +79,17 @@ function renderUnavailable(res: Response, form: FormWithFiles): void {
     titleKey: 'intake.title',
     ...reportFormContext(res.req.locale, readReportValues(form.fields), [], null),
     ...unavailableContext(form),
+    submissionToken: carriedOrNewToken(first(form.fields, 'submission_token')),
   });
 }
 
-function renderOutcome(res: Response, outcome: ReportOutcome): void {
+function renderOutcome(res: Response, outcome: ReportOutcome, submissionToken: string): void {
   switch (outcome.kind) {
     case 'form':
       if (outcome.status === 429) res.setHeader('Retry-After', '3600');
       res.status(outcome.status).render('intake/form', {
         titleKey: 'intake.title',
+        submissionToken,
         ...reportFormContext(res.req.locale, outcome.values, outcome.errors, outcome.batch, outcome.refused),
       });
       return;
@@ -73,7 +99,11 @@ function renderOutcome(res: Response, outcome: ReportOutcome): void {
         review: reviewContext(outcome.valid),
         hiddenFields: hiddenFieldsOf(outcome.values),
         staging: stagingContext(outcome.batch),
+        submissionToken,
       });
+      return;
+    case 'already_sent':
+      res.status(409).render('intake/already-sent', { titleKey: 'intake.alreadySent.title' });
       return;
     case 'submitted':
       res.render('intake/receipt', {

@@ -5,7 +5,7 @@
 import { CATEGORY_GROUPS, IMMEDIATE_DANGER_CODES } from '../../core/intake/taxonomy.js';
 import { NOTICED_HOW, PARCEL_DIRECTIONS, PARCEL_LOCATIONS, PROVINCE_CODES } from '../../core/reports/model.js';
 import { ATTACHMENT_LIMITS, HEIC_SUPPORTED } from '../../core/reports/attachments.js';
-import { IDENTITY_CHOICES, REPORT_TEXT_FIELDS, identityFrom, type FieldError, type ReportFormValues, type ValidReportForm } from '../../core/intake/schema.js';
+import { IDENTITY_CHOICES, REPORT_FIELD_MAXLENGTH, REPORT_TEXT_FIELDS, identityFrom, type FieldError, type ReportFormValues, type ValidReportForm } from '../../core/intake/schema.js';
 import type { RefusedFile, UploadBatch } from '../../core/intake/uploads.js';
 import type { FormWithFiles } from '../../core/intake/uploads.js';
 import { stagingFields } from '../../core/intake/service.js';
@@ -19,6 +19,8 @@ export const LIMITS_VIEW = Object.freeze({
   maxFileMb: ATTACHMENT_LIMITS.maxFileBytes / MB,
   maxTotalMb: ATTACHMENT_LIMITS.maxTotalBytes / MB,
   typesKey: HEIC_SUPPORTED ? 'intake.files.typesWithHeic' : 'intake.files.typesWithoutHeic',
+  maxFileBytes: ATTACHMENT_LIMITS.maxFileBytes,
+  maxTotalBytes: ATTACHMENT_LIMITS.maxTotalBytes,
   accept: ['image/jpeg', 'image/png', 'image/webp', ...(HEIC_SUPPORTED ? ['image/heic', '.heic'] : []), 'application/pdf', 'video/mp4', 'text/plain', '.txt'].join(','),
 });
 
@@ -57,7 +59,7 @@ export function reportFormContext(locale: Locale, values: ReportFormValues, issu
     refused: refused.map((r) => ({ name: r.name, problemKey: `intake.fileProblems.${r.problem}` })),
     limits: LIMITS_VIEW,
     honeypotVisible: Boolean(errors.byField.website),
-    descriptionMax: 20_000,
+    descriptionMax: REPORT_FIELD_MAXLENGTH.description,
   };
 }
 
