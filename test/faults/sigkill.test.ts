@@ -58,7 +58,7 @@ async function submitOnce(base: string, n: number): Promise<string> {
   const staged = [...review.text.matchAll(/<input type="hidden" name="(staging_key|staged)" value="([^"]+)">/g)];
   const hidden: Record<string, string[]> = {};
   for (const [, name, value] of staged) hidden[name!] = [...(hidden[name!] ?? []), value!];
-  return receiptOf('send', await s.postMultipart('/report', { ...fields, ...hidden, action: 'send' }));
+  return receiptOf('send', await s.follow(await s.postMultipart('/report', { ...fields, ...hidden, action: 'send' })));
 }
 
 describe.skipIf(!enabled)('SIGKILL during a stream of submissions', () => {

@@ -141,7 +141,8 @@ export async function submitPublicReport(base: string, input: ReportInput, heade
   const hidden = hiddenInputs(review.text, '/report').filter(([n]) => n !== '_csrf');
   const fields: Fields = {};
   for (const [name, value] of hidden) fields[name] = [...((fields[name] as string[] | undefined) ?? []), value];
-  const sent = await s.postMultipart('/report', { ...fields, action: 'send' });
+  // The receipt is shown by a GET after the send (303 to /report/receipt), as a browser follows it.
+  const sent = await s.follow(await s.postMultipart('/report', { ...fields, action: 'send' }));
   return receiptOf('send', sent);
 }
 
