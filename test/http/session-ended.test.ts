@@ -65,7 +65,7 @@ describe('a reply typed while the session ended', () => {
     const otherTab = await agent.post('/followup/logout').type('form').send({ _csrf: csrfTokenFrom(status.text) });
     expect(otherTab.status).toBe(200);
     const late = await agent.post('/followup/reply').type('form').send({ _csrf: csrfTokenFrom(status.text), body: REPLY });
-    expect(late.status).toBe(401);
+    expect(late.status).toBe(403);
     const html = decodeEntities(late.text);
     expect(html).toContain('您已在其他页面退出查询');
     expect(html).not.toContain('表单已过期');
@@ -79,7 +79,7 @@ describe('a reply typed while the session ended', () => {
 
   it('names disabled cookies when the browser sent none, and still keeps the text', async () => {
     const res = await request(t.publicApp).post('/followup/reply').type('form').send({ _csrf: 'x', body: REPLY }).set('Accept-Language', 'en');
-    expect(res.status).toBe(401);
+    expect(res.status).toBe(403);
     const html = decodeEntities(res.text);
     expect(html).toContain('Your browser sent no cookies');
     expect(html).toContain(`>${REPLY}</textarea>`);

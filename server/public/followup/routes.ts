@@ -139,7 +139,7 @@ export function followupCsrfRejected(ctx: AppContext): CsrfRejectedHandler {
     if (req.method !== 'POST' || req.path !== '/followup/reply' || /^multipart\//i.test(req.headers['content-type'] ?? '')) return false;
     const body = (req.body as Record<string, unknown> | undefined)?.body;
     const key = cause === 'cookiesOff' ? 'followup.errors.cookiesOff' : endedCause(req, cookie);
-    renderLogin(res, 401, key, typeof body === 'string' ? body : '');
+    renderLogin(res, 403, key, typeof body === 'string' ? body : '');
     return true;
   };
 }
