@@ -45,6 +45,7 @@ import { queueQuerySchema } from '../server/core/queue/schema.js';
 import { loadCaseView } from '../server/core/cases/service.js';
 import type { StaffPrincipal } from '../server/staff/guard.js';
 import { adminQuery } from './admin.js';
+import { round, timed } from './timing.js';
 
 export type QueueBenchOptions = {
   /** A PostgreSQL server URL; the bench creates and drops its own database there. */
@@ -245,23 +246,8 @@ function realReport() {
 
 // ---------------------------------------------------------------- measurement
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
-const round = (n: number) => Math.round(n * 100) / 100;
 
-async function timed(iterations: number, run: () => Promise<unknown>): Promise<{ p50: number; p95: number }> {
-  for (let i = 0; i < 20; i++) await run();
-  const samples: number[] = [];
-  for (let i = 0; i < iterations; i++) {
-    const t0 = performance.now();
-    await run();
-    samples.push(performance.now() - t0);
-  }
-  samples.sort((a, b) => a - b);
-  return { p50: round(percentile(samples, 50)), p95: round(percentile(samples, 95)) };
-}
 
 /** The queries a reviewer's day is made of: first page, a filter, a page deep in the queue. */
 async function queueScenarios(env: Env) {

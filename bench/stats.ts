@@ -36,6 +36,7 @@ import { clearChartCache } from '../server/core/stats/charts.js';
 import { loadStatistics } from '../server/core/stats/service.js';
 import { DEFAULT_SLA_POLICY } from '../server/core/queue/sla.js';
 import { adminQuery } from './admin.js';
+import { round, timed } from './timing.js';
 
 export type StatsBenchOptions = { databaseUrl: string; reports: number; iterations?: number; log?: (line: string) => void };
 
@@ -141,22 +142,7 @@ async function insertChunk(db: Kysely<DB>, lo: number, hi: number, count: number
     from st`.execute(db);
 }
 
-async function timed(iterations: number, run: () => Promise<unknown>): Promise<{ p50: number; p95: number }> {
-  for (let i = 0; i < 5; i++) await run();
-  const samples: number[] = [];
-  for (let i = 0; i < iterations; i++) {
-    const t0 = performance.now();
-    await run();
-    samples.push(performance.now() - t0);
-  }
-  samples.sort((a, b) => a - b);
-  return { p50: round(percentile(samples, 50)), p95: round(percentile(samples, 95)) };
-}
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-const round = (n: number) => Math.round(n * 100) / 100;
 
 async function measureHttp(ctx: AppContext, cookie: string, iterations: number, log: (line: string) => void): Promise<Record<string, number>> {
   const server: Server = createServer(createStaffApp(ctx));
@@ -176,7 +162,7 @@ async function measureHttp(ctx: AppContext, cookie: string, iterations: number, 
     for (const [name, p] of Object.entries(paths)) {
       if (name !== 'stats_monthly') {
         const filter = statsQuerySchema.parse(Object.fromEntries(new URL(base + p).searchParams));
-        const q = await timed(iterations, () => loadStatistics(ctx.database.db, filter, DEFAULT_SLA_POLICY));
+        const q = await timed(iterations, () => loadStatistics(ctx.database.db, filter, DEFAULT_SLA_POLICY), 5);
         Object.assign(out, { [`queries_${name}_p50_ms`]: q.p50, [`queries_${name}_p95_ms`]: q.p95 });
         log(`queries ${name}: p50 ${q.p50} ms, p95 ${q.p95} ms`);
       }
@@ -187,13 +173,13 @@ async function measureHttp(ctx: AppContext, cookie: string, iterations: number, 
       };
       // Warm: the charts of these figures were drawn before (the usual case: a page viewed again,
       // by another person, until the next tip changes a figure). Cold: every chart drawn anew.
-      const warm = await timed(iterations, get);
+      const warm = await timed(iterations, get, 5);
       Object.assign(out, { [`http_${name}_p50_ms`]: warm.p50, [`http_${name}_p95_ms`]: warm.p95 });
       log(`http ${name}: p50 ${warm.p50} ms, p95 ${warm.p95} ms`);
       const cold = await timed(Math.max(10, Math.floor(iterations / 3)), async () => {
         clearChartCache();
         await get();
-      });
+      }, 5);
       Object.assign(out, { [`http_${name}_cold_charts_p50_ms`]: cold.p50, [`http_${name}_cold_charts_p95_ms`]: cold.p95 });
       log(`http ${name}, charts drawn anew: p50 ${cold.p50} ms, p95 ${cold.p95} ms`);
     }

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { loadConfig, ConfigError } from './core/config.js';
+import { loadConfigOrExit } from './core/config.js';
 import { createLogger } from './core/logger.js';
 import { openDatabase } from './core/db/index.js';
 import { acquireEmbeddedLock, EmbeddedDatabaseLockedError } from './core/db/lock.js';
@@ -27,16 +27,7 @@ async function demo(): Promise<void> {
   process.env.ARGON2_ITERATIONS ||= '1';
   const tips = Number(process.env.DEMO_TIPS || 320);
 
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(78);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   if (config.database.driver !== 'pglite') throw new Error('the demo runs on the embedded database only');
   let lock;
   try {

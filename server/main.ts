@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
-import { loadConfig, ConfigError, type Config, type Site } from './core/config.js';
+import { loadConfigOrExit, type Config, type Site } from './core/config.js';
 import { createLogger } from './core/logger.js';
 import { openDatabase } from './core/db/index.js';
 import { acquireEmbeddedLock, EmbeddedDatabaseLockedError, type EmbeddedLock } from './core/db/lock.js';
@@ -26,16 +26,7 @@ import { createStaffApp } from './staff/app.js';
  * separates its source and journalist interfaces: the staff side is never on the public one.
  */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(78); // EX_CONFIG
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel);
   await cryptoReady();
   const lock = lockEmbeddedDatabase(config.database);

@@ -284,3 +284,14 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+/** For the entry points (server, demo): the configuration, or its message on stderr and exit 78 (EX_CONFIG). */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(78);
+  }
+}
