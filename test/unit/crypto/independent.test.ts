@@ -352,7 +352,7 @@ describe('docs/crypto.md test vectors', () => {
   it('lists every vector', () => {
     expect([...vectors.keys()].sort()).toEqual([
       'audit-chain', 'audit-checkpoint', 'blind-index', 'employee-login-lookup', 'receipt-keys', 'receipt-salt', 'record',
-      'record-v2', 'recovery-key', 'sealed-box', 'secretstream', 'subkeys', 'wrapped-key',
+      'record-v2', 'recovery-key', 'reward-claim', 'sealed-box', 'secretstream', 'subkeys', 'wrapped-key',
     ]);
   });
 
