@@ -68,7 +68,8 @@ describe('strangers cannot lock a staff member out', () => {
     const trusted = await signIn(app, await right(staff), from('192.0.2.77'), first.deviceCookie);
     expect(trusted.res.status).toBe(303);
     expect(trusted.staffCookie).not.toBeNull();
-  });
+    // Three correct sign-ins each wait for an unused TOTP step (up to 30 s apiece).
+  }, 120_000);
 
   it("a device cookie is only good for its own account, and only while it keeps within the device's budget", async () => {
     const owner = await createStaff(t);
