@@ -286,11 +286,20 @@ describe('legal hold and open cases', () => {
       channel: 'hotline_12339', referredAt: '2026-11-20T09:30', reference: 'Q-1', desk: '值班室', summary: '移交测试。',
     });
     expect(referral.status).toBe(303);
+    // The reporter makes an anonymous reward claim: its commitment is the case's, and goes with it.
+    expect((await caseAction(reviewer.agent, r.caseNumber, 'reward', { note: '请按说明申领奖励。' })).status).toBe(303);
+    const reporter = await reporterAgent(t, r.receipt!);
+    const status = await reporter.get('/followup');
+    const claimed = await reporter.post('/followup/reward/code').type('form').send({ _csrf: csrfTokenFrom(status.text) });
+    expect(claimed.status).toBe(200);
+    const claims = () => db().selectFrom('reward_claims').select('id').where('report_id', '=', r.reportId).execute();
+    expect(await claims()).toHaveLength(1);
     expect((await caseAction(reviewer.agent, r.caseNumber, 'status', { to: 'closed', outcome: 'referred_to_authority' })).status).toBe(303);
     expect((await runCli(t, 'retention:run', '--as-of', day(1090))).out).not.toContain(r.caseNumber);
     const res = await runCli(t, 'retention:run', '--as-of', day(1100));
     expect(res.out).toMatch(new RegExp(`shredded ${r.caseNumber} \\(referred\\): .* 1 referrals`));
     expect(await db().selectFrom('referrals').select('id').where('report_id', '=', r.reportId).execute()).toEqual([]);
+    expect(await claims()).toEqual([]);
   });
 });
 
