@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import type TestAgent from 'supertest/lib/agent.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createStaff, loginStaff } from '../helpers/staff.js';
@@ -82,6 +83,32 @@ describe('outlets CSV import', () => {
     const again = await post(admin, '/staff/admin/orgs/import', '/staff/admin/orgs/import', { csv: '顺丰速运,天河营业部,GD,广州' });
     expect(again.status).toBe(422);
     expect(again.text).toContain('第 1 行：该公司已有同名网点');
+  });
+});
+
+describe('outlets CSV import in one transaction', () => {
+  it('a failure on a later row keeps nothing of the earlier ones, and says why', async () => {
+    // The database refuses the third outlet as a unique index would when someone made it meanwhile.
+    await sql`create function refuse_outlet() returns trigger language plpgsql as $$
+      begin
+        if new.name = '同时新建网点' then raise exception 'duplicate' using errcode = '23505'; end if;
+        return new;
+      end $$`.execute(db());
+    await sql`create trigger refuse_outlet before insert on outlets for each row execute function refuse_outlet()`.execute(db());
+    try {
+      const before = { outlets: (await db().selectFrom('outlets').select('id').execute()).length, orgs: (await db().selectFrom('organisations').select('id').execute()).length, created: (await events('outlet.created')).length };
+      const csv = '韵达快递,余杭网点,ZJ,杭州\n韵达快递,西湖网点,ZJ,杭州\n韵达快递,同时新建网点,ZJ,杭州\n';
+      const res = await post(admin, '/staff/admin/orgs/import', '/staff/admin/orgs/import', { csv });
+      expect(res.status).toBe(422);
+      expect(decodeEntities(res.text)).toContain('本次没有导入任何数据');
+      expect(res.text).toContain('余杭网点'); // the text is kept in the form
+      expect((await db().selectFrom('outlets').select('id').execute()).length).toBe(before.outlets);
+      expect((await db().selectFrom('organisations').select('id').execute()).length).toBe(before.orgs);
+      expect((await events('outlet.created')).length).toBe(before.created);
+    } finally {
+      await sql`drop trigger refuse_outlet on outlets`.execute(db());
+      await sql`drop function refuse_outlet()`.execute(db());
+    }
   });
 });
 

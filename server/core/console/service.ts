@@ -8,7 +8,7 @@ import { escrowFingerprint } from '../escrow/service.js';
 import { fromBase64 } from '../crypto/index.js';
 import { insertAuthority, listAuthorities } from '../referral/repository.js';
 import { findOrganisationByName } from '../organisations/repository.js';
-import { createOrganisation, createOutlet } from '../organisations/service.js';
+import { createOrganisationIn, createOutletIn, OrganisationError, type AdminActor } from '../organisations/service.js';
 import { PROVINCE_CODES } from '../reports/model.js';
 
 /**
@@ -107,13 +107,13 @@ const HEADER = ['company', 'outlet', 'province', 'city'];
 
 /**
  * Companies and outlets from CSV (`company,outlet,province,city`, header optional, province as the
- * two-letter code). All or nothing: any bad row names its line and nothing is imported. Each
- * company and outlet made is audited as one made by hand would be.
+ * two-letter code). All or nothing, in one transaction: any bad row names its line and nothing is
+ * imported. Each company and outlet made is audited as one made by hand would be.
  */
 export async function importOutletsCsv(ctx: AppContext, staffId: string, text: string): Promise<ImportResult> {
   const rows = parseCsv(text).filter((r) => r.some((f) => f.trim() !== ''));
   const errors: CsvRowError[] = [];
-  const parsed: { line: number; company: string; outlet: string; province: string; city: string }[] = [];
+  const parsed: ParsedRow[] = [];
   let line = 0;
   for (const raw of rows) {
     line += 1;
@@ -134,27 +134,43 @@ export async function importOutletsCsv(ctx: AppContext, staffId: string, text: s
   if (parsed.length === 0 && errors.length === 0) errors.push({ line: 0, messageKey: 'console.csv.empty' });
   if (parsed.length > MAX_ROWS) errors.push({ line: 0, messageKey: 'console.csv.tooMany', vars: { max: MAX_ROWS } });
   if (errors.length) return { ok: false, errors };
-  const db = ctx.database.db;
   const actor = { kind: 'staff' as const, id: staffId };
-  const existing = await db
-    .selectFrom('outlets')
-    .innerJoin('organisations', 'organisations.id', 'outlets.organisation_id')
-    .select(['organisations.name as company', 'outlets.name as outlet'])
-    .execute();
-  const dup = parsed.find((p) => existing.some((e) => e.company === p.company && e.outlet === p.outlet));
-  if (dup) return { ok: false, errors: [{ line: dup.line, messageKey: 'console.csv.exists' }] };
-  let companies = 0;
-  const orgIds = new Map<string, string>();
-  for (const p of parsed) {
-    let orgId = orgIds.get(p.company) ?? (await findOrganisationByName(db, p.company))?.id;
-    if (!orgId) {
-      orgId = (await createOrganisation(db, actor, p.company)).id;
-      companies += 1;
+  // One transaction: an outlet added by someone else meanwhile, or any failure, imports nothing.
+  try {
+    return await importRows(ctx, actor, parsed);
+  } catch (error) {
+    // A company or outlet of the same name made meanwhile (a unique index refused it): nothing kept.
+    if ((error as { code?: string }).code === '23505' || (error instanceof OrganisationError && error.code === 'duplicate_name')) {
+      return { ok: false, errors: [{ line: 0, messageKey: 'console.csv.changed' }] };
     }
-    orgIds.set(p.company, orgId);
-    await createOutlet(db, actor, { organisationId: orgId, name: p.outlet, province: p.province, city: p.city });
+    throw error;
   }
-  return { ok: true, companies, outlets: parsed.length };
+}
+
+type ParsedRow = { line: number; company: string; outlet: string; province: string; city: string };
+
+async function importRows(ctx: AppContext, actor: AdminActor, parsed: ParsedRow[]): Promise<ImportResult> {
+  return ctx.database.db.transaction().execute(async (trx): Promise<ImportResult> => {
+    const existing = await trx
+      .selectFrom('outlets')
+      .innerJoin('organisations', 'organisations.id', 'outlets.organisation_id')
+      .select(['organisations.name as company', 'outlets.name as outlet'])
+      .execute();
+    const dup = parsed.find((p) => existing.some((e) => e.company === p.company && e.outlet === p.outlet));
+    if (dup) return { ok: false, errors: [{ line: dup.line, messageKey: 'console.csv.exists' }] };
+    let companies = 0;
+    const orgIds = new Map<string, string>();
+    for (const p of parsed) {
+      let orgId = orgIds.get(p.company) ?? (await findOrganisationByName(trx, p.company))?.id;
+      if (!orgId) {
+        orgId = (await createOrganisationIn(trx, actor, p.company)).id;
+        companies += 1;
+      }
+      orgIds.set(p.company, orgId);
+      await createOutletIn(trx, actor, { organisationId: orgId, name: p.outlet, province: p.province, city: p.city });
+    }
+    return { ok: true, companies, outlets: parsed.length };
+  });
 }
 
 // -------------------------------------------------------------------------------------- posters

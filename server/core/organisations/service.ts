@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { appendAudit } from '../audit/repository.js';
 import type { ActorKind } from '../db/schema.js';
@@ -21,26 +21,32 @@ function auditActor(actor: AdminActor): { actorKind: ActorKind; actorId: string 
 }
 
 export async function createOrganisation(db: Kysely<DB>, actor: AdminActor, name: string) {
-  return db.transaction().execute(async (trx) => {
-    if (await repo.findOrganisationByName(trx, name)) throw new OrganisationError('duplicate_name');
-    const org = await repo.insertOrganisation(trx, name);
-    await appendAudit(trx, { ...auditActor(actor), event: 'org.created', subjectId: org.id });
-    return org;
-  });
+  return db.transaction().execute((trx) => createOrganisationIn(trx, actor, name));
+}
+
+/** createOrganisation inside a transaction the caller holds (a bulk import is one transaction). */
+export async function createOrganisationIn(trx: Transaction<DB>, actor: AdminActor, name: string) {
+  if (await repo.findOrganisationByName(trx, name)) throw new OrganisationError('duplicate_name');
+  const org = await repo.insertOrganisation(trx, name);
+  await appendAudit(trx, { ...auditActor(actor), event: 'org.created', subjectId: org.id });
+  return org;
 }
 
 export async function createOutlet(db: Kysely<DB>, actor: AdminActor, outlet: repo.NewOutlet) {
-  return db.transaction().execute(async (trx) => {
-    if (!(await repo.findOrganisation(trx, outlet.organisationId))) throw new OrganisationError('unknown_organisation');
-    const created = await repo.insertOutlet(trx, outlet);
-    await appendAudit(trx, {
-      ...auditActor(actor),
-      event: 'outlet.created',
-      subjectId: created.id,
-      details: { organisationId: outlet.organisationId, province: outlet.province },
-    });
-    return created;
+  return db.transaction().execute((trx) => createOutletIn(trx, actor, outlet));
+}
+
+/** createOutlet inside a transaction the caller holds. */
+export async function createOutletIn(trx: Transaction<DB>, actor: AdminActor, outlet: repo.NewOutlet) {
+  if (!(await repo.findOrganisation(trx, outlet.organisationId))) throw new OrganisationError('unknown_organisation');
+  const created = await repo.insertOutlet(trx, outlet);
+  await appendAudit(trx, {
+    ...auditActor(actor),
+    event: 'outlet.created',
+    subjectId: created.id,
+    details: { organisationId: outlet.organisationId, province: outlet.province },
   });
+  return created;
 }
 
 export type InviteRequest = { outletId: string; days: number; maxUses: number };
