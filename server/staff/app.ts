@@ -17,17 +17,18 @@ import { staffRewardRoutes } from './reward-routes.js';
 import { setupRoutes } from './setup-routes.js';
 import { consoleRoutes } from './console-routes.js';
 import { statsRoutes } from './stats-routes.js';
+import { LOGO_UPLOAD_ROUTE, logoRoutes } from './logo-routes.js';
 
 /**
  * The staff workspace: every page under /staff (the prefix stays, so a proxy can also route by
- * path). It has none of the public pages. Staff never upload files, so this app takes no
- * multipart body at all: each one is refused before it is parsed.
+ * path). It has none of the public pages. One route takes a file (the organisation's logo); every
+ * other multipart body is refused before it is parsed.
  *   /staff/login, /staff/logout, /staff/recover           — auth-routes.ts
  *   /staff/enrol/<token>, /staff/enrol/{recovery,totp,done} — enrol-routes.ts
  *   /staff/account/password                               — account-routes.ts
  *   /staff/account, /staff/keyholders…                    — keyholder-routes.ts
  *   /staff/admin/staff…, /staff/admin/orgs…               — admin-routes.ts, organisations-routes.ts
- *   /staff/admin/settings                                 — settings-routes.ts
+ *   /staff/admin/settings, /staff/admin/settings/logo      — settings-routes.ts, logo-routes.ts
  *   /staff (queue), /staff/cases/…                        — queue-routes.ts, cases/routes.ts
  *   /staff/identity-requests…, /staff/custody/handover    — custody-routes.ts
  *   /staff/cases/:n/referrals…                            — referral-routes.ts
@@ -54,6 +55,7 @@ export function createStaffApp(ctx: AppContext): Express {
   routes.use(setupRoutes(ctx));
   routes.use(consoleRoutes(ctx));
   routes.use(statsRoutes(ctx));
+  routes.use(logoRoutes(ctx));
   return buildApp(
     ctx,
     {
@@ -63,7 +65,7 @@ export function createStaffApp(ctx: AppContext): Express {
       prefix: '/staff',
       csrfCookie: 'staff_csrf',
       sessionCookies: ['staff'],
-      fileRoutes: [],
+      fileRoutes: [LOGO_UPLOAD_ROUTE],
     },
     routes,
   );

@@ -1,5 +1,6 @@
-import express, { Router, type Express } from 'express';
+import express, { Router, type Express, type RequestHandler } from 'express';
 import cookieParser from 'cookie-parser';
+import { currentLogo, logoImage } from '../core/settings/logo.js';
 import { readSettings } from '../core/settings/service.js';
 import type { AppContext } from '../core/context.js';
 import type { Site } from '../core/config.js';
@@ -58,20 +59,13 @@ export function buildApp(ctx: AppContext, audience: Audience, routes: Router): E
     }
   });
 
+  app.get(`${audience.prefix}/logo/:file`, serveLogo(ctx));
+
   app.use(noStore);
   app.use(cookieParser());
   app.use(express.urlencoded({ extended: false, limit: ctx.config.bodyLimitBytes, parameterLimit: 500 }));
   app.use(localeMiddleware(audience.site, `${audience.prefix}/lang`));
-  // The organisation's name (admin settings) in every page header and on referral sheets.
-  app.use((_req, res, next) => {
-    readSettings(ctx).then(
-      (settings) => {
-        res.locals.organisationName = settings['organisation.name'] || null;
-        next();
-      },
-      () => next(), // the database is down: the page (or its error page) goes without the name
-    );
-  });
+  app.use(organisationLocals(ctx, audience.prefix));
 
   const csrf = createCsrf({
     site: audience.site,
@@ -97,4 +91,29 @@ export function buildApp(ctx: AppContext, audience: Audience, routes: Router): E
     : undefined;
   app.use(errorHandler(ctx.logger, audience.layout, keepRefusedForm));
   return app;
+}
+
+/** The organisation's logo, addressed by its digest: the same address is always the same image. */
+function serveLogo(ctx: AppContext): RequestHandler {
+  return async (req, res, next) => {
+    const digest = /^([0-9a-f]{32})\.png$/.exec(String(req.params.file ?? ''))?.[1];
+    const image = digest ? await logoImage(ctx.database.db, digest) : null;
+    if (!image) return next();
+    res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+    res.type('image/png').send(Buffer.from(image));
+  };
+}
+
+/** The organisation's name and logo (admin settings) in every page header and on referral sheets. */
+function organisationLocals(ctx: AppContext, prefix: string): RequestHandler {
+  return (_req, res, next) => {
+    Promise.all([readSettings(ctx), currentLogo(ctx.database.db)]).then(
+      ([settings, logo]) => {
+        res.locals.organisationName = settings['organisation.name'] || null;
+        res.locals.logo = logo && { url: `${prefix}/logo/${logo.digest}.png`, width: logo.width, height: logo.height };
+        next();
+      },
+      () => next(), // the database is down: the page (or its error page) goes without them
+    );
+  };
 }

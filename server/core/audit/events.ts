@@ -21,6 +21,8 @@ export const AUDIT_EVENTS = [
   'escrow.withdrawn',
   // administration
   'settings.changed',
+  'settings.logo_changed',
+  'settings.logo_removed',
   'audit.verified',
   'authority.added',
   // reporters

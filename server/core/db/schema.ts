@@ -18,6 +18,16 @@ export interface SettingsTable {
   updated_by: string | null;
 }
 
+export interface OrganisationLogoTable {
+  id: Generated<number>;
+  image: Bytes;
+  digest: string;
+  width: number;
+  height: number;
+  updated_at: Timestamp;
+  updated_by: string | null;
+}
+
 export interface InstallationTable {
   id: Generated<number>;
   receipt_salt: Bytes;
@@ -429,6 +439,7 @@ export interface DB {
   scheduled_jobs: ScheduledJobsTable;
   installation: InstallationTable;
   settings: SettingsTable;
+  organisation_logo: OrganisationLogoTable;
   sessions: SessionsTable;
   rate_limits: RateLimitsTable;
   sign_in_failures: SignInFailuresTable;
