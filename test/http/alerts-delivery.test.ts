@@ -9,6 +9,7 @@ import { deliverDueAlerts, startAlertWorker, type AlertWorkerOptions } from '../
 import { createMailTransport, type MailTransport } from '../../server/core/alerts/transports.js';
 import { sealChannelConfig, urlHint } from '../../server/core/alerts/channels.js';
 import { insertChannel } from '../../server/core/alerts/repository.js';
+import { pngBytes, stagedFile } from './case-fixtures.js';
 
 // Words typed into the tip, the identity and a category label: none may reach any alert.
 const CANARIES = ['CANARYTIP', '金丝雀线索', 'CANARYNAME', '13900001111', 'CANARYFILE', 'explosives', '爆炸物品', 'spy_equipment', '间谍专用器材'];
@@ -90,12 +91,15 @@ describe('content-free for every event type', () => {
         const url = `${receiver.base}/${kind}?access_token=tok`;
         await insertChannel(t.database.db, { id, kind, name: `${kind} on-call`, config_sealed: sealChannelConfig(t.config.secrets, id, kind, { url, secret: 'SEC-canary' }), url_hint: urlHint(url), created_by: admin.id });
       }
+      const photo = await stagedFile(t, 'CANARYFILE-包裹照片.png', await pngBytes(), 'image/png');
       const { reportId } = await submitTestReport(t, {
         categories: ['explosives', 'spy_equipment'],
         description: 'CANARYTIP 金丝雀线索',
         immediateDanger: true,
         identity: { name: 'CANARYNAME', phone: '13900001111', consent: 'confidential' },
+        attachments: [photo],
       });
+      expect((await t.database.db.selectFrom('attachments').select('id').where('report_id', '=', reportId).execute()).length).toBe(1);
       await t.database.db.updateTable('reports').set({ assignee_id: reviewer.id }).where('id', '=', reportId).execute();
       const now = new Date();
       const events: AlertEvent[] = [
