@@ -2,24 +2,32 @@ import { Router, type Response } from 'express';
 import type { AppContext } from '../../core/context.js';
 import { keepFormWhenUnavailable, readFormWithFiles, unlessUnavailable } from '../intake/request.js';
 import type { FormWithFiles } from '../../core/intake/uploads.js';
-import { reportFormContext, unavailableContext } from '../intake/view.js';
+import { reportFormContext, staysQuick, unavailableContext } from '../intake/view.js';
 import { readReportValues, type FieldError, type ReportFormValues } from '../../core/intake/schema.js';
 import type { UploadBatch } from '../../core/intake/uploads.js';
 import { requireEmployee } from './guard.js';
 import { EMPLOYEE_CONSENT } from '../../core/employees/schema.js';
 import { allowEmployeePost, employeeFormDefaults, handleEmployeeReportPost } from '../../core/employees/report.js';
+import { first, type FieldMap } from '../../core/fields.js';
+import { carriedOrNewToken, newSubmissionToken } from '../../core/intake/submission-token.js';
 
 /**
  * /employee/report: the public form's partials and upload pipeline with the outlet filled in and
  * the account's identity attached sealed. The "file anonymously instead" link goes to /report,
  * which never reads the employee cookie, so nothing ties that report to this account.
+ * /employee/report/quick is the quick tip: four of the same fields, posted to the same route.
+ * Both carry a one-time submission token: the same form sent twice files one tip.
  */
 export function employeeReportRoutes(ctx: AppContext): Router {
   const router = Router();
   const guard = requireEmployee(ctx);
 
   router.get('/employee/report', guard, async (req, res) => {
-    renderForm(res, 200, await employeeFormDefaults(ctx, req.employee!), [], null);
+    renderForm(res, 200, await employeeFormDefaults(ctx, req.employee!), [], null, { submissionToken: newSubmissionToken() });
+  });
+
+  router.get('/employee/report/quick', guard, async (req, res) => {
+    renderForm(res, 200, await employeeFormDefaults(ctx, req.employee!), [], null, { submissionToken: newSubmissionToken(), quick: true });
   });
 
   // While the database is away (even the session check needs it) the form comes back with what was typed.
@@ -31,24 +39,31 @@ export function employeeReportRoutes(ctx: AppContext): Router {
     if (!result.ok) return renderUnavailable(res, form);
     const outcome = result.value;
     if (outcome.kind === 'submitted') return res.redirect(303, `/employee/tips/${outcome.caseNumber}?done=filed`);
+    if (outcome.kind === 'already_sent') return res.status(409).render('employees/already-sent', { titleKey: 'intake.alreadySent.title' });
     if (outcome.status === 429) res.setHeader('Retry-After', '3600');
-    renderForm(res, outcome.status, outcome.values, outcome.errors, outcome.batch);
+    renderForm(res, outcome.status, outcome.values, outcome.errors, outcome.batch, carried(form.fields));
   });
 
   return router;
 }
 
-function renderUnavailable(res: Response, form: FormWithFiles): void {
-  res.setHeader('Retry-After', '30');
-  renderForm(res, 503, readReportValues(form.fields), [], null, unavailableContext(form));
+/** What a re-rendered form keeps besides the values: its token, and whether it is the quick tip. */
+function carried(fields: FieldMap) {
+  return { submissionToken: carriedOrNewToken(first(fields, 'submission_token')), quick: staysQuick(fields) };
 }
 
-function renderForm(res: Response, status: number, values: ReportFormValues, errors: FieldError[], batch: UploadBatch | null, extra: object = {}): void {
+function renderUnavailable(res: Response, form: FormWithFiles): void {
+  res.setHeader('Retry-After', '30');
+  renderForm(res, 503, readReportValues(form.fields), [], null, { ...unavailableContext(form), ...carried(form.fields) });
+}
+
+function renderForm(res: Response, status: number, values: ReportFormValues, errors: FieldError[], batch: UploadBatch | null, extra: { quick?: boolean; submissionToken?: string } & object = {}): void {
   const context = { ...reportFormContext(res.req.locale, values, errors, batch, batch?.refused ?? []), ...extra };
   const chosen = (EMPLOYEE_CONSENT as readonly string[]).includes(values.identity_choice) ? values.identity_choice : 'confidential';
-  res.status(status).render('employees/report', {
-    titleKey: 'employees.report.title',
+  res.status(status).render(extra.quick ? 'employees/quick' : 'employees/report', {
+    titleKey: extra.quick ? 'intake.quick.title' : 'employees.report.title',
     ...context,
     consentChoices: EMPLOYEE_CONSENT.map((value) => ({ value, checked: value === chosen })),
+    chosenConsent: chosen,
   });
 }
