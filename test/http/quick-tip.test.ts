@@ -190,6 +190,19 @@ describe("an employee's quick tip", () => {
     expect(tokenOf(res.text)).toBe(tokenOf(page));
   });
 
+  it('"add details" opens the full employee form with everything kept and files nothing', async () => {
+    const page = (await courier.agent.get('/employee/report/quick')).text;
+    const before = await reportCount();
+    const res = await postQuick(courier.agent, page, '/employee/report', { categories: 'explosives', waybill_numbers: 'YT5550009999', description: SENTENCE, action: 'edit' }, [await photo()]);
+    expect(res.status).toBe(200);
+    expect(await reportCount()).toBe(before);
+    expect(res.text).toContain('name="sender_name"');
+    expect(res.text).not.toContain('name="form_kind"');
+    expect(res.text).toContain(SENTENCE);
+    expect(res.text).toContain('现场.png');
+    expect(tokenOf(res.text)).toBe(tokenOf(page));
+  });
+
   it('the full employee form is once-only too', async () => {
     const page = (await courier.agent.get('/employee/report')).text;
     const fields = { categories: 'drugs', description: '完整表单也只提交一次。', immediate_danger: 'no', action: 'send' };

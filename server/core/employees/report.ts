@@ -63,6 +63,8 @@ export async function handleEmployeeReportPost(
   const values = readReportValues(post.fields);
   const form = (status: number, errors: FieldError[]): EmployeeReportOutcome => ({ kind: 'form', status, values, errors, batch });
   if (post.overPostLimit) return form(429, [{ field: 'form', messageKey: 'intake.errors.too_many_reports' }]);
+  // The quick tip's "add details": the full form comes back with everything kept; nothing is filed.
+  if (first(post.fields, 'action') === 'edit') return form(200, []);
 
   const parsed = employeeReportSchema.safeParse(values);
   const truncated = [...post.truncated].filter((f) => (REPORT_TEXT_FIELDS as readonly string[]).includes(f));
