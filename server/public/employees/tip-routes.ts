@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { AppContext } from '../../core/context.js';
 import { NotFoundError, ServiceUnavailableError } from '../../core/errors.js';
 import { first } from '../../core/fields.js';
@@ -101,24 +101,7 @@ export function employeeTipRoutes(ctx: AppContext): Router {
   });
 
   // Always a download, never rendered inline: a file from a reviewer or a reporter is untrusted.
-  router.get('/employee/tips/:caseNumber/files/:fileId', guard, async (req, res) => {
-    const fileId = String(req.params.fileId);
-    const file = FILE_ID.test(fileId) ? await openMyTipFile(ctx, req.employee!, String(req.params.caseNumber), fileId) : null;
-    if (!file) throw new NotFoundError();
-    res.attachment(file.name); // Content-Disposition with the name safely encoded
-    res.setHeader('Content-Type', file.type);
-    res.setHeader('Content-Length', String(file.size));
-    try {
-      for await (const chunk of file.stream) {
-        if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
-      }
-      res.end();
-    } catch (err) {
-      // A chunk failed to authenticate: abort rather than present a truncated file as complete.
-      res.destroy();
-      throw err;
-    }
-  });
+  router.get('/employee/tips/:caseNumber/files/:fileId', guard, downloadMyTipFile(ctx));
 
   return router;
 }
@@ -153,6 +136,28 @@ export function keptMessage(caseNumber: string, body: unknown): KeptForm {
 function renderKeptMessage(req: Request, res: Response, status: number, causeKey: string, errors?: FormErrors): void {
   const phone = typeof req.body?.phone === 'string' ? (req.body.phone as string).slice(0, 40) : '';
   renderSignInAgain(res, status, keptMessage(String(req.params.caseNumber), req.body?.body), { causeKey, phone, errors });
+}
+
+/** Streams one of the employee's own tip files back as a download (404 for anything else). */
+function downloadMyTipFile(ctx: AppContext): RequestHandler {
+  return async (req, res) => {
+    const fileId = String(req.params.fileId);
+    const file = FILE_ID.test(fileId) ? await openMyTipFile(ctx, req.employee!, String(req.params.caseNumber), fileId) : null;
+    if (!file) throw new NotFoundError();
+    res.attachment(file.name); // Content-Disposition with the name safely encoded
+    res.setHeader('Content-Type', file.type);
+    res.setHeader('Content-Length', String(file.size));
+    try {
+      for await (const chunk of file.stream) {
+        if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+      }
+      res.end();
+    } catch (err) {
+      // A chunk failed to authenticate: abort rather than present a truncated file as complete.
+      res.destroy();
+      throw err;
+    }
+  };
 }
 
 /** Why an add-files POST cannot be accepted as it is (the staged files are kept for the retry). */
