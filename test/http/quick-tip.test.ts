@@ -51,7 +51,7 @@ async function postQuick(agent: TestAgent, page: string, path: string, fields: R
 describe('the public quick tip', () => {
   it.each([
     ['zh-CN', '快速提交', '补充详细信息'],
-    ['en', 'Quick tip', 'Add details'],
+    ['en', 'Quick report', 'Add details'],
   ])('is a short form in %s: a category, waybill numbers, one camera photo and one sentence', async (lang, title, addDetails) => {
     const res = await request(t.publicApp).get('/report/quick').set('Accept-Language', lang);
     expect(res.status).toBe(200);
@@ -134,7 +134,7 @@ describe('the public quick tip', () => {
 
     const english = await postQuick(agent, page, '/report', { categories: 'drugs', description: '', action: 'send' }, [], 'en');
     expect(english.status).toBe(422);
-    expect(english.text).toContain('Quick tip');
+    expect(english.text).toContain('Quick report');
     expect(english.text).toContain('<option value="drugs" selected>');
   });
 
