@@ -53,31 +53,7 @@ export function employeeTipRoutes(ctx: AppContext): Router {
 
   router.get('/employee/tips/:caseNumber', guard, (req, res) => renderTip(req, res));
 
-  async function sendMessage(req: Request, res: Response) {
-    const typed = typeof req.body?.body === 'string' ? (req.body.body as string).slice(0, MESSAGE_MAX_CHARS * 2) : '';
-    const parsed = replyForm.safeParse(req.body ?? {});
-    if (!parsed.success) return renderTip(req, res, 422, { reply: { body: typed, errors: zodFormErrors(req.locale, parsed.error, { fallbackKey: 'employees.errors.reply' }) } });
-    if (!(await allowEmployeePost(ctx, req.employee!))) {
-      res.setHeader('Retry-After', '3600');
-      const errors = fieldError(req.locale, 'body', 'intake.errors.too_many_reports');
-      return renderTip(req, res, 429, { reply: { body: typed, errors } });
-    }
-    const caseNumber = String(req.params.caseNumber);
-    if (!(await replyToMyTip(ctx, req.employee!, caseNumber, parsed.data.body))) throw new NotFoundError();
-    res.redirect(303, `/employee/tips/${caseNumber}?done=sent#thread`);
-  }
-
-  // A message whose session ended comes back kept, with the cause and a sign-in on the same page.
-  const keepMessage = requireEmployee(ctx, { onEnded: (req, res, cause) => renderKeptMessage(req, res, 401, causeKeyOf(cause)) });
-  router.post('/employee/tips/:caseNumber/messages', keepMessage, sendMessage);
-
-  // "Sign in and send" from that page: the same sign-in as /employee/login, then the message is sent.
-  router.post('/employee/tips/:caseNumber/messages/resume', async (req, res) => {
-    const signedIn = await signInAgain(ctx, req, res);
-    if (!signedIn.ok) return renderKeptMessage(req, res, signedIn.status, 'employees.again.cause.sessionEnded', signedIn.errors);
-    req.employee = signedIn.employee;
-    await sendMessage(req, res);
-  });
+  addMessageRoutes(ctx, router, renderTip);
 
   router.post('/employee/tips/:caseNumber/files', guard, async (req, res) => {
     const form = await readFormWithFiles(ctx, req, res, { mayPost: () => allowEmployeePost(ctx, req.employee!) });
@@ -104,6 +80,37 @@ export function employeeTipRoutes(ctx: AppContext): Router {
   router.get('/employee/tips/:caseNumber/files/:fileId', guard, downloadMyTipFile(ctx));
 
   return router;
+}
+
+type RenderTip = (req: Request, res: Response, status?: number, forms?: TipForms) => Promise<void>;
+
+/** A message on one's own tip; one posted after the session ended is kept (./signin-again.ts). */
+function addMessageRoutes(ctx: AppContext, router: Router, renderTip: RenderTip): void {
+  async function sendMessage(req: Request, res: Response) {
+    const typed = typeof req.body?.body === 'string' ? (req.body.body as string).slice(0, MESSAGE_MAX_CHARS * 2) : '';
+    const parsed = replyForm.safeParse(req.body ?? {});
+    if (!parsed.success) return renderTip(req, res, 422, { reply: { body: typed, errors: zodFormErrors(req.locale, parsed.error, { fallbackKey: 'employees.errors.reply' }) } });
+    if (!(await allowEmployeePost(ctx, req.employee!))) {
+      res.setHeader('Retry-After', '3600');
+      const errors = fieldError(req.locale, 'body', 'intake.errors.too_many_reports');
+      return renderTip(req, res, 429, { reply: { body: typed, errors } });
+    }
+    const caseNumber = String(req.params.caseNumber);
+    if (!(await replyToMyTip(ctx, req.employee!, caseNumber, parsed.data.body))) throw new NotFoundError();
+    res.redirect(303, `/employee/tips/${caseNumber}?done=sent#thread`);
+  }
+
+  // A message whose session ended comes back kept, with the cause and a sign-in on the same page.
+  const keepMessage = requireEmployee(ctx, { onEnded: (req, res, cause) => renderKeptMessage(req, res, 401, causeKeyOf(cause)) });
+  router.post('/employee/tips/:caseNumber/messages', keepMessage, sendMessage);
+
+  // "Sign in and send" from that page: the same sign-in as /employee/login, then the message is sent.
+  router.post('/employee/tips/:caseNumber/messages/resume', async (req, res) => {
+    const signedIn = await signInAgain(ctx, req, res);
+    if (!signedIn.ok) return renderKeptMessage(req, res, signedIn.status, 'employees.again.cause.sessionEnded', signedIn.errors);
+    req.employee = signedIn.employee;
+    await sendMessage(req, res);
+  });
 }
 
 const MESSAGE_PATH = /^\/employee\/tips\/([^/]+)\/messages$/;
