@@ -84,6 +84,13 @@ describe.each(MODES)('the quick tip, one navigation bar and kept text, JavaScrip
     expect(await page.getByRole('navigation', { name: zh('employees.nav.label') }).count()).toBe(1);
     expect(await phoneHeaderHeight(s)).toBeLessThan(160);
     if (shots) await s.screenshot('employee-home');
+    // The English menu is the longest; it must fit too.
+    await s.navigate(() => page.locator('.site-header .lang-switch').click());
+    await s.check('employee home in English', { status: 200 });
+    expect(await page.getByRole('navigation').count()).toBe(1);
+    expect(await phoneHeaderHeight(s)).toBeLessThan(160);
+    await s.navigate(() => page.locator('.site-header .lang-switch').click());
+    await s.check('employee home', { status: 200 });
     expect(await page.getByText(/本次登录最晚保持到/).count()).toBe(1);
 
     const nav = page.getByRole('navigation', { name: zh('employees.nav.label') });
