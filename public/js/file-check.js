@@ -15,7 +15,12 @@
       if (accept.length === 0) return true;
       var name = file.name.toLowerCase();
       var type = (file.type || '').toLowerCase();
-      return accept.some(function (a) { return a.charAt(0) === '.' ? name.slice(-a.length) === a : a === type; });
+      return accept.some(function (a) {
+        if (a.charAt(0) === '.') return name.slice(-a.length) === a;
+        // "image/*" (the quick tip's camera input) accepts any image type.
+        if (a.slice(-2) === '/*') return type.indexOf(a.slice(0, -1)) === 0;
+        return a === type;
+      });
     }
     input.addEventListener('change', function () {
       var maxFile = Number(input.getAttribute('data-max-file-bytes'));

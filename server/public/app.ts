@@ -6,7 +6,7 @@ import { guideRoutes } from './guide-routes.js';
 import { intakeRoutes } from './intake/routes.js';
 import { followupCsrfRejected, followupRoutes } from './followup/routes.js';
 import { employeeAccountRoutes } from './employees/account-routes.js';
-import { employeeTipRoutes } from './employees/tip-routes.js';
+import { employeeCsrfRejected, employeeTipRoutes } from './employees/tip-routes.js';
 import { employeeReportRoutes } from './employees/report-routes.js';
 import { rewardRoutes } from './reward-routes.js';
 import { REPORT_FIELD_MAXLENGTH } from '../core/intake/schema.js';
@@ -39,6 +39,8 @@ export function createPublicApp(ctx: AppContext): Express {
   routes.use(employeeTipRoutes(ctx));
   routes.use(employeeReportRoutes(ctx));
   routes.use(rewardRoutes(ctx));
+  const followupRefused = followupCsrfRejected(ctx);
+  const employeeRefused = employeeCsrfRejected(ctx);
   return buildApp(
     ctx,
     {
@@ -49,7 +51,8 @@ export function createPublicApp(ctx: AppContext): Express {
       csrfCookie: 'csrf',
       sessionCookies: ['employee', 'followup'],
       fileRoutes: PUBLIC_FILE_ROUTES,
-      onCsrfRejected: followupCsrfRejected(ctx),
+      // Each side answers a refused form of its own with the text kept and a sign-in on the same page.
+      onCsrfRejected: (req, res, cause) => followupRefused(req, res, cause) || employeeRefused(req, res, cause),
     },
     routes,
   );

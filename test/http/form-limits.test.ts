@@ -53,6 +53,21 @@ describe('/report states every limit before sending', () => {
     }
   });
 
+  it('does the same on the quick tip, whose sentence and waybill numbers are the same fields', async () => {
+    const res = await request(t.publicApp).get('/report/quick');
+    const fields = textFields(res.text).filter((f) => f.name !== 'website');
+    expect(fields.map((f) => f.name).sort()).toEqual(['description', 'waybill_numbers']);
+    for (const field of fields) {
+      expect(field.maxlength, field.tag).not.toBeNull();
+      expect(tooLong(field.name, filler(field.name, field.maxlength!)), `${field.name} at its maxlength`).toBe(false);
+      expect(tooLong(field.name, filler(field.name, field.maxlength! + 1)), `${field.name} one over`).toBe(true);
+    }
+    const input = /<input type="file"[^>]*>/.exec(res.text)![0];
+    expect(input).toContain(`data-max-file-bytes="${25 * 1024 * 1024}"`);
+    expect(input).toMatch(/data-max-files="1"/);
+    expect(res.text).toContain('<script src="/static/js/file-check.js" defer></script>');
+  });
+
   it('shows the ID number format (18 characters, pattern) and the waybill separators', async () => {
     for (const [lang, words] of [['zh-CN', ['18 位', '空格']], ['en', ['18 characters', 'spaces']]] as const) {
       const res = await request(t.publicApp).get('/report').set('Accept-Language', lang);

@@ -15,6 +15,8 @@ import { openEmployeeIdentity } from './keys.js';
 import { findOutletForIdentity, findOwnIdentity } from './repository.js';
 import { findOwnTips, newTipKeys, tipRateLimitSubject, tipSecretOf } from './tip-index.js';
 import { employeeReportSchema, type ValidEmployeeReport } from './schema.js';
+import { first } from '../fields.js';
+import { parseSubmissionToken, spendSubmissionToken, SubmissionAlreadySent, submissionTokenUsed } from '../intake/submission-token.js';
 
 /** Form POSTs (each may stage files) and sealed tips per account and hour. */
 export const EMPLOYEE_POST_LIMIT: RateLimitRule = { bucket: 'employee-report-post', limit: 60, windowSeconds: 3600 };
@@ -47,7 +49,9 @@ export async function employeeFormDefaults(ctx: AppContext, employee: EmployeePr
 
 export type EmployeeReportOutcome =
   | { kind: 'form'; status: number; values: ReportFormValues; errors: FieldError[]; batch: UploadBatch }
-  | { kind: 'submitted'; caseNumber: string };
+  | { kind: 'submitted'; caseNumber: string }
+  /** The form's one-time token was already spent: nothing filed this time. */
+  | { kind: 'already_sent' };
 
 /** One POST of the employee form: re-render with everything kept, or seal and store the tip. */
 export async function handleEmployeeReportPost(
@@ -59,6 +63,8 @@ export async function handleEmployeeReportPost(
   const values = readReportValues(post.fields);
   const form = (status: number, errors: FieldError[]): EmployeeReportOutcome => ({ kind: 'form', status, values, errors, batch });
   if (post.overPostLimit) return form(429, [{ field: 'form', messageKey: 'intake.errors.too_many_reports' }]);
+  // The quick tip's "add details": the full form comes back with everything kept; nothing is filed.
+  if (first(post.fields, 'action') === 'edit') return form(200, []);
 
   const parsed = employeeReportSchema.safeParse(values);
   const truncated = [...post.truncated].filter((f) => (REPORT_TEXT_FIELDS as readonly string[]).includes(f));
@@ -68,13 +74,16 @@ export async function handleEmployeeReportPost(
     ...fileErrors(batch),
   ];
   if (!parsed.success || errors.length > 0) return form(422, errors);
+  const token = parseSubmissionToken(first(post.fields, 'submission_token'));
+  if (token && (await submissionTokenUsed(ctx.database.db, token))) return { kind: 'already_sent' };
   if (!(await takeRateLimit(limitsOf(ctx), EMPLOYEE_REPORT_LIMIT, employeeSubject(employee))).allowed) {
     return form(429, [{ field: 'form', messageKey: 'intake.errors.too_many_reports' }]);
   }
   try {
-    const { caseNumber } = await submitEmployeeReport(ctx, employee, parsed.data, batch);
+    const { caseNumber } = await submitEmployeeReport(ctx, employee, parsed.data, batch, token);
     return { kind: 'submitted', caseNumber };
   } catch (err) {
+    if (err instanceof SubmissionAlreadySent) return { kind: 'already_sent' };
     if (!(err instanceof NoRecipientsError)) throw err;
     return form(503, [{ field: 'form', messageKey: 'intake.errors.no_recipients' }]);
   }
@@ -83,9 +92,10 @@ export async function handleEmployeeReportPost(
 /**
  * Files the tip under the account's next tip tag and its derived key pair (./tip-index.ts), so the
  * stored tip names no account. Two tips filed at once by one account can draw the same ordinal: the
- * unique tag refuses the second, which draws again.
+ * unique tag refuses the second, which draws again. The form's one-time token is spent in each
+ * attempt's own transaction, so a refused attempt leaves it unspent and a repeated send files nothing.
  */
-async function submitEmployeeReport(ctx: AppContext, employee: EmployeePrincipal, valid: ValidEmployeeReport, batch: UploadBatch) {
+async function submitEmployeeReport(ctx: AppContext, employee: EmployeePrincipal, valid: ValidEmployeeReport, batch: UploadBatch, token: string | null) {
   const identity = await employeeIdentityRecord(ctx, employee, valid.identity_choice);
   const secret = tipSecretOf(employee.privateKey);
   try {
@@ -94,7 +104,7 @@ async function submitEmployeeReport(ctx: AppContext, employee: EmployeePrincipal
       const { tag, pair } = newTipKeys(secret, nextOrdinal);
       pair.privateKey.fill(0);
       try {
-        return await submitReport(ctx, null, {
+        const input = {
           reporter: { kind: 'employee', publicKey: pair.publicKey, tipTag: tag },
           categories: valid.categories,
           description: valid.description,
@@ -103,6 +113,11 @@ async function submitEmployeeReport(ctx: AppContext, employee: EmployeePrincipal
           province: isProvinceCode(valid.province) ? valid.province : null,
           identity,
           attachments: batch.files,
+        } as const;
+        if (!token) return await submitReport(ctx, null, input);
+        return await ctx.database.db.transaction().execute(async (trx) => {
+          if (!(await spendSubmissionToken(trx, token))) throw new SubmissionAlreadySent();
+          return submitReport(ctx, trx, input);
         });
       } catch (err) {
         if (attempt >= 2 || !isUniqueViolation(err)) throw err;

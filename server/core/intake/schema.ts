@@ -66,7 +66,8 @@ export function emptyReportValues(): ReportFormValues {
 
 export function readReportValues(fields: FieldMap): ReportFormValues {
   const values = Object.fromEntries(REPORT_TEXT_FIELDS.map((name) => [name, first(fields, name)])) as Record<ReportTextField, string>;
-  return { ...values, categories: all(fields, 'categories') };
+  // The quick tip's category menu sends an empty value for "choose one": that is no category.
+  return { ...values, categories: all(fields, 'categories').filter(Boolean) };
 }
 
 const text = (max: number) => z.string().trim().max(max, { error: 'too_long' });

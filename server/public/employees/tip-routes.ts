@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { AppContext } from '../../core/context.js';
 import { NotFoundError, ServiceUnavailableError } from '../../core/errors.js';
 import { first } from '../../core/fields.js';
@@ -7,7 +7,9 @@ import { openUploadBatch } from '../../core/intake/service.js';
 import { LIMITS_VIEW, stagingContext } from '../intake/view.js';
 import type { UploadBatch } from '../../core/intake/uploads.js';
 import { fieldError, zodFormErrors, type FormErrors } from '../../web/form-errors.js';
-import { requireEmployee } from './guard.js';
+import { endedCauseOf, requireEmployee } from './guard.js';
+import type { CsrfRejectedHandler } from '../../web/errors.js';
+import { causeKeyOf, renderSignInAgain, signInAgain, type KeptForm } from './signin-again.js';
 import { allowEmployeePost } from '../../core/employees/report.js';
 import { fileNoteForm, MESSAGE_MAX_CHARS, replyForm } from '../../core/employees/schema.js';
 import { addFilesToMyTip, listMyTips, openMyTip, openMyTipFile, replyToMyTip } from '../../core/employees/tips.js';
@@ -51,19 +53,7 @@ export function employeeTipRoutes(ctx: AppContext): Router {
 
   router.get('/employee/tips/:caseNumber', guard, (req, res) => renderTip(req, res));
 
-  router.post('/employee/tips/:caseNumber/messages', guard, async (req, res) => {
-    const typed = typeof req.body?.body === 'string' ? (req.body.body as string).slice(0, MESSAGE_MAX_CHARS * 2) : '';
-    const parsed = replyForm.safeParse(req.body ?? {});
-    if (!parsed.success) return renderTip(req, res, 422, { reply: { body: typed, errors: zodFormErrors(req.locale, parsed.error, { fallbackKey: 'employees.errors.reply' }) } });
-    if (!(await allowEmployeePost(ctx, req.employee!))) {
-      res.setHeader('Retry-After', '3600');
-      const errors = fieldError(req.locale, 'body', 'intake.errors.too_many_reports');
-      return renderTip(req, res, 429, { reply: { body: typed, errors } });
-    }
-    const caseNumber = String(req.params.caseNumber);
-    if (!(await replyToMyTip(ctx, req.employee!, caseNumber, parsed.data.body))) throw new NotFoundError();
-    res.redirect(303, `/employee/tips/${caseNumber}?done=sent#thread`);
-  });
+  addMessageRoutes(ctx, router, renderTip);
 
   router.post('/employee/tips/:caseNumber/files', guard, async (req, res) => {
     const form = await readFormWithFiles(ctx, req, res, { mayPost: () => allowEmployeePost(ctx, req.employee!) });
@@ -87,7 +77,77 @@ export function employeeTipRoutes(ctx: AppContext): Router {
   });
 
   // Always a download, never rendered inline: a file from a reviewer or a reporter is untrusted.
-  router.get('/employee/tips/:caseNumber/files/:fileId', guard, async (req, res) => {
+  router.get('/employee/tips/:caseNumber/files/:fileId', guard, downloadMyTipFile(ctx));
+
+  return router;
+}
+
+type RenderTip = (req: Request, res: Response, status?: number, forms?: TipForms) => Promise<void>;
+
+/** A message on one's own tip; one posted after the session ended is kept (./signin-again.ts). */
+function addMessageRoutes(ctx: AppContext, router: Router, renderTip: RenderTip): void {
+  async function sendMessage(req: Request, res: Response) {
+    const typed = typeof req.body?.body === 'string' ? (req.body.body as string).slice(0, MESSAGE_MAX_CHARS * 2) : '';
+    const parsed = replyForm.safeParse(req.body ?? {});
+    if (!parsed.success) return renderTip(req, res, 422, { reply: { body: typed, errors: zodFormErrors(req.locale, parsed.error, { fallbackKey: 'employees.errors.reply' }) } });
+    if (!(await allowEmployeePost(ctx, req.employee!))) {
+      res.setHeader('Retry-After', '3600');
+      const errors = fieldError(req.locale, 'body', 'intake.errors.too_many_reports');
+      return renderTip(req, res, 429, { reply: { body: typed, errors } });
+    }
+    const caseNumber = String(req.params.caseNumber);
+    if (!(await replyToMyTip(ctx, req.employee!, caseNumber, parsed.data.body))) throw new NotFoundError();
+    res.redirect(303, `/employee/tips/${caseNumber}?done=sent#thread`);
+  }
+
+  // A message whose session ended comes back kept, with the cause and a sign-in on the same page.
+  const keepMessage = requireEmployee(ctx, { onEnded: (req, res, cause) => renderKeptMessage(req, res, 401, causeKeyOf(cause)) });
+  router.post('/employee/tips/:caseNumber/messages', keepMessage, sendMessage);
+
+  // "Sign in and send" from that page: the same sign-in as /employee/login, then the message is sent.
+  router.post('/employee/tips/:caseNumber/messages/resume', async (req, res) => {
+    const signedIn = await signInAgain(ctx, req, res);
+    if (!signedIn.ok) return renderKeptMessage(req, res, signedIn.status, 'employees.again.cause.sessionEnded', signedIn.errors);
+    req.employee = signedIn.employee;
+    await sendMessage(req, res);
+  });
+}
+
+const MESSAGE_PATH = /^\/employee\/tips\/([^/]+)\/messages$/;
+
+/**
+ * A message refused by the CSRF check (signed out in another tab changes the cookie its token was
+ * bound to; or no cookies at all) comes back kept, with the cause and a sign-in, as above.
+ */
+export function employeeCsrfRejected(ctx: AppContext): CsrfRejectedHandler {
+  return (req, res, cause) => {
+    const match = MESSAGE_PATH.exec(req.path);
+    // A multipart body was refused unread: there is no text to keep, and the refusal stands.
+    if (req.method !== 'POST' || !match || /^multipart\//i.test(req.headers['content-type'] ?? '')) return false;
+    const causeKey = causeKeyOf(cause === 'cookiesOff' ? 'cookiesOff' : endedCauseOf(ctx.config, req));
+    renderSignInAgain(res, 403, keptMessage(decodeURIComponent(match[1]!), req.body?.body), { causeKey });
+    return true;
+  };
+}
+
+/** The message form of a tip page, kept on the sign-in-again page (./signin-again.ts). */
+export function keptMessage(caseNumber: string, body: unknown): KeptForm {
+  const value = typeof body === 'string' ? body.slice(0, MESSAGE_MAX_CHARS * 2) : '';
+  return {
+    action: `/employee/tips/${encodeURIComponent(caseNumber)}/messages/resume`,
+    text: { name: 'body', labelKey: 'employees.tip.replyLabel', value, maxlength: MESSAGE_MAX_CHARS },
+    hidden: [],
+  };
+}
+
+function renderKeptMessage(req: Request, res: Response, status: number, causeKey: string, errors?: FormErrors): void {
+  const phone = typeof req.body?.phone === 'string' ? (req.body.phone as string).slice(0, 40) : '';
+  renderSignInAgain(res, status, keptMessage(String(req.params.caseNumber), req.body?.body), { causeKey, phone, errors });
+}
+
+/** Streams one of the employee's own tip files back as a download (404 for anything else). */
+function downloadMyTipFile(ctx: AppContext): RequestHandler {
+  return async (req, res) => {
     const fileId = String(req.params.fileId);
     const file = FILE_ID.test(fileId) ? await openMyTipFile(ctx, req.employee!, String(req.params.caseNumber), fileId) : null;
     if (!file) throw new NotFoundError();
@@ -104,9 +164,7 @@ export function employeeTipRoutes(ctx: AppContext): Router {
       res.destroy();
       throw err;
     }
-  });
-
-  return router;
+  };
 }
 
 /** Why an add-files POST cannot be accepted as it is (the staged files are kept for the retry). */

@@ -7,10 +7,10 @@ import type { FormWithFiles } from '../../core/intake/uploads.js';
 import { emptyReportValues } from '../../core/intake/schema.js';
 import { readReportValues } from '../../core/intake/schema.js';
 import { cookieName, cookieOptions } from '../../web/cookies.js';
-import { first } from '../../core/fields.js';
+import { first, type FieldMap } from '../../core/fields.js';
 import { carriedOrNewToken, newSubmissionToken } from '../../core/intake/submission-token.js';
 import { openReceiptCookie, RECEIPT_COOKIE_SECONDS, sealReceiptCookie } from '../../core/intake/receipt-once.js';
-import { groupReceipt, hiddenFieldsOf, reportFormContext, reviewContext, stagingContext, unavailableContext } from './view.js';
+import { groupReceipt, hiddenFieldsOf, staysQuick, reportFormContext, reviewContext, stagingContext, unavailableContext } from './view.js';
 
 /**
  * The public report form: GET shows it; every POST (review, edit, send) comes back here, so a
@@ -29,6 +29,11 @@ export function intakeRoutes(ctx: AppContext): Router {
     res.render('intake/form', { titleKey: 'intake.title', submissionToken: newSubmissionToken(), ...reportFormContext(req.locale, emptyReportValues(), [], null) });
   });
 
+  // The quick tip: four fields of the same form, posted to POST /report (see formViewOf).
+  router.get('/report/quick', (req, res) => {
+    res.render('intake/quick', { titleKey: 'intake.quick.title', submissionToken: newSubmissionToken(), ...reportFormContext(req.locale, emptyReportValues(), [], null) });
+  });
+
   // While the database is away nothing can be stored: the form comes back (503) with every typed
   // value, and staged files stay attached by id, instead of the generic error page.
   router.post('/report', async (req, res) => {
@@ -45,7 +50,7 @@ export function intakeRoutes(ctx: AppContext): Router {
       res.redirect(303, '/report/receipt');
       return;
     }
-    renderOutcome(res, result, carriedOrNewToken(first(form.fields, 'submission_token')));
+    renderOutcome(res, result, carriedOrNewToken(first(form.fields, 'submission_token')), formViewOf(form.fields));
   });
 
   // Shown once: the cookie is cleared with this very response, so Back or reload gets the
@@ -73,22 +78,31 @@ export function intakeRoutes(ctx: AppContext): Router {
   return router;
 }
 
+function formViewOf(fields: FieldMap): FormView {
+  return staysQuick(fields) ? QUICK_VIEW : FULL_VIEW;
+}
+
+type FormView = { template: string; titleKey: string };
+const FULL_VIEW: FormView = { template: 'intake/form', titleKey: 'intake.title' };
+const QUICK_VIEW: FormView = { template: 'intake/quick', titleKey: 'intake.quick.title' };
+
 function renderUnavailable(res: Response, form: FormWithFiles): void {
+  const view = formViewOf(form.fields);
   res.setHeader('Retry-After', '30');
-  res.status(503).render('intake/form', {
-    titleKey: 'intake.title',
+  res.status(503).render(view.template, {
+    titleKey: view.titleKey,
     ...reportFormContext(res.req.locale, readReportValues(form.fields), [], null),
     ...unavailableContext(form),
     submissionToken: carriedOrNewToken(first(form.fields, 'submission_token')),
   });
 }
 
-function renderOutcome(res: Response, outcome: ReportOutcome, submissionToken: string): void {
+function renderOutcome(res: Response, outcome: ReportOutcome, submissionToken: string, view: FormView): void {
   switch (outcome.kind) {
     case 'form':
       if (outcome.status === 429) res.setHeader('Retry-After', '3600');
-      res.status(outcome.status).render('intake/form', {
-        titleKey: 'intake.title',
+      res.status(outcome.status).render(view.template, {
+        titleKey: view.titleKey,
         submissionToken,
         ...reportFormContext(res.req.locale, outcome.values, outcome.errors, outcome.batch, outcome.refused),
       });

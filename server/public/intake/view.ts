@@ -11,6 +11,7 @@ import type { FormWithFiles } from '../../core/intake/uploads.js';
 import { stagingFields } from '../../core/intake/service.js';
 import type { Locale } from '../../core/i18n/index.js';
 import { formErrors } from '../../web/form-errors.js';
+import { first, type FieldMap } from '../../core/fields.js';
 
 const MB = 1024 * 1024;
 
@@ -134,4 +135,13 @@ export function reviewContext(valid: ValidReportForm) {
     details,
     identity: identity ? { name: identity.name, choiceKey: choiceKey[identity.consent] } : null,
   };
+}
+
+/**
+ * Whether a POST from a form comes back as the quick tip: a quick tip stays one (with what was
+ * typed and the staged photo), except for its "add details" button (action=edit), which opens the
+ * full form with all of it. Both forms post to the same route and the same intake service.
+ */
+export function staysQuick(fields: FieldMap): boolean {
+  return first(fields, 'form_kind') === 'quick' && first(fields, 'action') !== 'edit';
 }
