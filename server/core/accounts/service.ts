@@ -139,9 +139,9 @@ function toSummary(r: StaffListRow): StaffSummary {
     role: r.role,
     isCustodian: r.is_custodian,
     status: r.status,
-    createdAt: new Date(r.created_at),
-    enrolExpiresAt: r.enrol_expires_at ? new Date(r.enrol_expires_at) : null,
-    deactivatedAt: r.deactivated_at ? new Date(r.deactivated_at) : null,
+    createdAt: r.created_at,
+    enrolExpiresAt: r.enrol_expires_at,
+    deactivatedAt: r.deactivated_at,
     awaitingKeyApproval: r.role === 'reviewer' && r.status === 'active' && !r.key_approved_at,
   };
 }

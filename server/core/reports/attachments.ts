@@ -174,7 +174,7 @@ export async function listReportAttachments(db: Executor, reportId: string, repo
     meta: openAttachmentMeta(reportKey, reportId, row.id, row.meta_sealed),
     messageId: row.message_id,
     uploadedBy: row.uploaded_by,
-    createdAt: new Date(row.created_at),
+    createdAt: row.created_at,
   }));
 }
 
