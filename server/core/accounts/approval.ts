@@ -53,9 +53,9 @@ export type KeyHolderOverview = { readonly holders: KeyHolderEntry[]; readonly a
 export async function keyHolderOverview(deps: Pick<StaffDeps, 'db'>, viewerId: string): Promise<KeyHolderOverview> {
   const [viewer, rows, awaiting] = await Promise.all([findKeyHolderState(deps.db, viewerId), listKeyHolders(deps.db), listAwaitingApproval(deps.db)]);
   const seenUpTo = viewer?.key_holders_seen_at ?? viewer?.key_holder_since ?? viewer?.created_at ?? null;
-  const seenTime = seenUpTo ? new Date(seenUpTo).getTime() : Number.POSITIVE_INFINITY;
+  const seenTime = seenUpTo ? seenUpTo.getTime() : Number.POSITIVE_INFINITY;
   const holders = rows.map((r): KeyHolderEntry => {
-    const since = r.key_holder_since ? new Date(r.key_holder_since) : null;
+    const since = r.key_holder_since;
     return {
       id: r.id,
       username: r.username,
@@ -68,7 +68,7 @@ export async function keyHolderOverview(deps: Pick<StaffDeps, 'db'>, viewerId: s
   });
   return {
     holders,
-    awaiting: awaiting.map((a) => ({ id: a.id, username: a.username, isCustodian: a.is_custodian, enrolledAt: new Date(a.updated_at) })),
+    awaiting: awaiting.map((a) => ({ id: a.id, username: a.username, isCustodian: a.is_custodian, enrolledAt: a.updated_at })),
     unseen: holders.filter((h) => h.unseen).length,
   };
 }

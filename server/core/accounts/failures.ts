@@ -41,10 +41,10 @@ export async function summariseSignInFailures(trx: Transaction<DB>, now = new Da
     returning principal_kind, principal_id, window_start, reason, failures`.execute(trx);
   const groups = new Map<string, Tally[]>();
   for (const row of rows) {
-    const id = `${row.principal_kind}|${row.principal_id ?? ''}|${new Date(row.window_start).toISOString()}`;
+    const id = `${row.principal_kind}|${row.principal_id ?? ''}|${row.window_start.toISOString()}`;
     groups.set(id, [...(groups.get(id) ?? []), row]);
   }
-  const ordered = [...groups.values()].sort((a, b) => new Date(a[0]!.window_start).getTime() - new Date(b[0]!.window_start).getTime());
+  const ordered = [...groups.values()].sort((a, b) => a[0]!.window_start.getTime() - b[0]!.window_start.getTime());
   for (const tallies of ordered) {
     const first = tallies[0]!;
     const byReason = Object.fromEntries(tallies.map((t) => [t.reason, Number(t.failures)]));
@@ -53,7 +53,7 @@ export async function summariseSignInFailures(trx: Transaction<DB>, now = new Da
       actorId: first.principal_id,
       event: first.principal_kind === 'staff' ? 'staff.login_failed' : 'employee.login_failed',
       details: {
-        windowStart: new Date(first.window_start).toISOString(),
+        windowStart: first.window_start.toISOString(),
         windowMinutes: FAILURE_WINDOW_SECONDS / 60,
         failures: tallies.reduce((sum, t) => sum + Number(t.failures), 0),
         ...byReason,

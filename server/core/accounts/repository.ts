@@ -1,5 +1,5 @@
 import { sql, type Selectable, type Transaction } from 'kysely';
-import type { DB, StaffRole, StaffTable } from '../db/schema.js';
+import type { DB, StaffRole, StaffStatus, StaffTable } from '../db/schema.js';
 import type { Executor } from '../db/executor.js';
 import type { Credentials } from './credentials.js';
 export type StaffRow = Selectable<StaffTable>;
@@ -179,11 +179,40 @@ export async function countActiveAdmins(db: Executor): Promise<number> {
 
 export type StaffListRow = Pick<StaffRow, 'id' | 'username' | 'role' | 'is_custodian' | 'status' | 'created_at' | 'enrol_expires_at' | 'deactivated_at' | 'key_approved_at'>;
 
-export async function listStaff(db: Executor): Promise<StaffListRow[]> {
-  return db
+export async function listStaff(db: Executor): Promise<StaffSummary[]> {
+  const rows = await db
     .selectFrom('staff')
     .select(['id', 'username', 'role', 'is_custodian', 'status', 'created_at', 'enrol_expires_at', 'deactivated_at', 'key_approved_at'])
     .orderBy(sql`case status when 'active' then 0 when 'pending' then 1 else 2 end`)
     .orderBy(sql`lower(username)`)
     .execute();
+  return rows.map(staffSummaryOf);
+}
+
+export type StaffSummary = {
+  readonly id: string;
+  readonly username: string;
+  readonly role: StaffRole;
+  readonly isCustodian: boolean;
+  readonly status: StaffStatus;
+  readonly createdAt: Date;
+  readonly enrolExpiresAt: Date | null;
+  readonly deactivatedAt: Date | null;
+  /** An enrolled reviewer who receives no keys until a custodian approves them. */
+  readonly awaitingKeyApproval: boolean;
+};
+
+/** The row as the account list shows it. */
+export function staffSummaryOf(r: StaffListRow): StaffSummary {
+  return {
+    id: r.id,
+    username: r.username,
+    role: r.role,
+    isCustodian: r.is_custodian,
+    status: r.status,
+    createdAt: r.created_at,
+    enrolExpiresAt: r.enrol_expires_at,
+    deactivatedAt: r.deactivated_at,
+    awaitingKeyApproval: r.role === 'reviewer' && r.status === 'active' && !r.key_approved_at,
+  };
 }

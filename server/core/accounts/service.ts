@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { DB, StaffRole, StaffStatus } from '../db/schema.js';
+import type { DB, StaffRole } from '../db/schema.js';
 import type { Config } from '../config.js';
 import type { Kdf } from '../crypto/index.js';
 import { hashToken, newToken } from '../crypto/index.js';
@@ -15,8 +15,11 @@ import {
   lockStaffById,
   markDeactivated,
   replaceEnrolToken,
-  type StaffListRow,
+  staffSummaryOf,
+  type StaffSummary,
 } from './repository.js';
+
+export type { StaffSummary } from './repository.js';
 
 /** What the staff services need: no request, no response. */
 export type StaffDeps = { readonly db: Kysely<DB>; readonly kdf: Kdf; readonly config: Config };
@@ -119,38 +122,11 @@ export async function findStaffIdByUsername(deps: StaffDeps, username: string): 
   return (await findStaffByUsername(deps.db, username))?.id ?? null;
 }
 
-export type StaffSummary = {
-  readonly id: string;
-  readonly username: string;
-  readonly role: StaffRole;
-  readonly isCustodian: boolean;
-  readonly status: StaffStatus;
-  readonly createdAt: Date;
-  readonly enrolExpiresAt: Date | null;
-  readonly deactivatedAt: Date | null;
-  /** An enrolled reviewer who receives no keys until a custodian approves them. */
-  readonly awaitingKeyApproval: boolean;
-};
-
-function toSummary(r: StaffListRow): StaffSummary {
-  return {
-    id: r.id,
-    username: r.username,
-    role: r.role,
-    isCustodian: r.is_custodian,
-    status: r.status,
-    createdAt: new Date(r.created_at),
-    enrolExpiresAt: r.enrol_expires_at ? new Date(r.enrol_expires_at) : null,
-    deactivatedAt: r.deactivated_at ? new Date(r.deactivated_at) : null,
-    awaitingKeyApproval: r.role === 'reviewer' && r.status === 'active' && !r.key_approved_at,
-  };
-}
-
 export async function listStaffAccounts(deps: StaffDeps): Promise<StaffSummary[]> {
-  return (await listStaff(deps.db)).map(toSummary);
+  return listStaff(deps.db);
 }
 
 export async function getStaffSummary(deps: StaffDeps, staffId: string): Promise<StaffSummary | null> {
   const row = await findStaffById(deps.db, staffId);
-  return row ? toSummary(row) : null;
+  return row ? staffSummaryOf(row) : null;
 }

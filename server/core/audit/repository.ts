@@ -33,7 +33,7 @@ export async function appendAudit(trx: Transaction<DB>, entry: AuditEntry): Prom
   // Reporter and employee actions keep only the day: an employee's exact sign-in time would point
   // at the tip filed a minute later, a reporter's would match sign-ins and request logs.
   const coarse = entry.actorKind === 'reporter' || entry.actorKind === 'employee';
-  const occurredAt = coarse ? reporterDay(new Date(rows[0]!.now)) : new Date(rows[0]!.now);
+  const occurredAt = coarse ? reporterDay(rows[0]!.now) : rows[0]!.now;
   const prevHash = last ? new Uint8Array(last.hash) : GENESIS_HASH;
   const fields = {
     seq,

@@ -72,7 +72,7 @@ function checkRow(walk: Walk, chainKey: Uint8Array, row: AuditRow): ChainBreak |
   if (!constantTimeEqual(new Uint8Array(row.prev_hash), walk.prev)) return 'link_mismatch';
   const expected = rowHash(version, chainKey, walk.prev, {
     seq: Number(row.seq),
-    occurredAt: new Date(row.occurred_at),
+    occurredAt: row.occurred_at,
     actorKind: row.actor_kind,
     actorId: row.actor_id,
     event: row.event,

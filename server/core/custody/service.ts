@@ -77,9 +77,9 @@ function toCaseRequest(r: RequestRow, notesKey: Uint8Array | null): CaseIdentity
     requesterId: r.requester_id,
     requester: r.requester_name,
     status: r.status,
-    createdAt: new Date(r.created_at),
+    createdAt: r.created_at,
     decidedBy: r.decider_name,
-    decidedAt: r.decided_at ? new Date(r.decided_at) : null,
+    decidedAt: r.decided_at,
     reason: openText(notesKey, 'request', reasonContext(r.report_id, r.id), r.reason_sealed),
     decisionReason: openText(notesKey, 'request', decisionContext(r.report_id, r.id), r.decision_reason_sealed),
   };
@@ -102,7 +102,7 @@ export async function listPendingRequests(ctx: AppContext, custodian: StaffPrinc
       caseNumber: r.case_number,
       requester: r.requester_name,
       own: r.requester_id === custodian.id,
-      createdAt: new Date(r.created_at),
+      createdAt: r.created_at,
       reason: openText(notesKey, 'request', reasonContext(r.report_id, r.id), r.reason_sealed),
     });
     notesKey?.fill(0);

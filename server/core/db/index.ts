@@ -18,9 +18,13 @@ export type Database = {
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
 
-// Counts come back as int8. They never approach 2^53 here, so numbers are simpler for callers
-// and identical on both drivers.
+// Both drivers must hand repositories the same JavaScript types, so that rows map to domain objects
+// without per-field conversions. Out of the box both already return a Date for timestamptz,
+// timestamp and date (also from raw `sql` queries); counts come back as int8 and numeric, which
+// never approach 2^53 here, so numbers are simpler for callers. PGlite gets the same parsers below.
+// test/unit/db-types.test.ts pins all of this on both drivers.
 pg.types.setTypeParser(INT8_OID, (v) => Number(v));
+pg.types.setTypeParser(NUMERIC_OID, (v) => Number(v));
 
 /** Opens the configured database: PostgreSQL through `pg` when DATABASE_URL is set, else embedded PGlite. */
 export async function openDatabase(database: Config['database']): Promise<Database> {

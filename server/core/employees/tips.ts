@@ -26,7 +26,7 @@ export async function listMyTips(ctx: AppContext, employee: EmployeePrincipal) {
   const secret = tipSecretOf(employee.privateKey);
   const { tips } = await findOwnTips(ctx.database.db, secret);
   secret.fill(0);
-  const newestFirst = tips.sort((a, b) => new Date(b.created_at).getTime() - new Date(a.created_at).getTime() || (a.id < b.id ? 1 : -1));
+  const newestFirst = tips.sort((a, b) => b.created_at.getTime() - a.created_at.getTime() || (a.id < b.id ? 1 : -1));
   return newestFirst.map((r) => ({
     caseNumber: r.case_number,
     status: r.status,
@@ -89,7 +89,7 @@ export async function openMyTip(ctx: AppContext, employee: EmployeePrincipal, ca
       reward: tip.reward_eligible
         ? { note: tip.reward_note_sealed ? openRewardNote(key, tip.id, new Uint8Array(tip.reward_note_sealed)) : null, ...(await rewardClaimStatus(db, tip.id)) }
         : null,
-      protectionRequestedAt: tip.protection_requested_at ? new Date(tip.protection_requested_at) : null,
+      protectionRequestedAt: tip.protection_requested_at,
       status: tip.status,
       outcome: tip.outcome,
       categories: tip.categories,

@@ -100,7 +100,7 @@ export type InviteState = 'active' | 'expired' | 'exhausted' | 'revoked';
 
 export function inviteState(invite: { revoked_at: Date | null; expires_at: Date; uses: number; max_uses: number }, now = new Date()): InviteState {
   if (invite.revoked_at) return 'revoked';
-  if (new Date(invite.expires_at).getTime() <= now.getTime()) return 'expired';
+  if (invite.expires_at.getTime() <= now.getTime()) return 'expired';
   if (invite.uses >= invite.max_uses) return 'exhausted';
   return 'active';
 }

@@ -86,7 +86,7 @@ export async function insertAuthority(db: Executor, name: string, publicKey: Uin
 
 export async function listAuthorities(db: Executor) {
   const rows = await db.selectFrom('authorities').select(['id', 'name', 'public_key', 'created_at']).orderBy('name').execute();
-  return rows.map((r) => ({ id: r.id, name: r.name, publicKey: new Uint8Array(r.public_key), createdAt: new Date(r.created_at) }));
+  return rows.map((r) => ({ id: r.id, name: r.name, publicKey: new Uint8Array(r.public_key), createdAt: r.created_at }));
 }
 
 export async function findAuthority(db: Executor, id: string) {

@@ -63,7 +63,7 @@ export async function listCaseReferrals(db: Executor, reportId: string, notesKey
   return rows.map((r) => ({
     id: r.id,
     channel: r.channel,
-    referredAt: new Date(r.referred_at),
+    referredAt: r.referred_at,
     identityShared: r.identity_shared,
     status: r.status,
     createdById: r.created_by,
@@ -75,7 +75,7 @@ export async function listCaseReferrals(db: Executor, reportId: string, notesKey
       .map((u) => ({
         id: u.id,
         by: u.username,
-        at: new Date(u.created_at),
+        at: u.created_at,
         body: notesKey ? openJson<{ body: string }>(notesKey, 'referral', updateContext(reportId, r.id, u.id), u.body_sealed).body : null,
       })),
   }));
@@ -192,7 +192,7 @@ export async function loadReferralSheet(ctx: AppContext, staff: StaffPrincipal, 
       categories: c.row.categories,
       severity: c.row.severity,
       channel: referral.channel,
-      referredAt: new Date(referral.referred_at),
+      referredAt: referral.referred_at,
       status: referral.status,
       createdBy: referral.creator_name,
       approvedBy: referral.approver_name,

@@ -12,10 +12,8 @@
  * into encryptChunks, so memory stays at one 64 KiB chunk whatever the file size.
  */
 import { randomUUID } from 'node:crypto';
-import { fileTypeFromBuffer } from 'file-type';
-import sharp from 'sharp';
-import { ImageRefused, reencodeImage, type ImageFormat } from '../images/reencode.js';
 import type { ImageJobs, ImageTicket } from '../images/jobs.js';
+import { checked, classify, cleanedImage, collect, drain, readPrefix, Rejected, SNIFF_BYTES, type Handling, type UploadRejection } from './upload-checks.js';
 import {
   createSha256,
   decryptChunks,
@@ -42,35 +40,9 @@ export const ATTACHMENT_LIMITS = Object.freeze({
   maxNameChars: 200,
 });
 
-/**
- * HEIC needs an HEVC decoder that sharp's prebuilt libvips does not ship (its heif loader reads
- * AVIF only). Without one we could neither re-encode nor strip a HEIC photo, so it is accepted
- * only where this check says the library can read it.
- */
-export const HEIC_SUPPORTED = (sharp.format.heif?.input?.fileSuffix ?? []).includes('.heic');
-
-type Handling = { kind: 'image'; output: ImageFormat; type: string } | { kind: 'stream'; type: string };
-
-const ALLOWED: Readonly<Record<string, Handling>> = {
-  'image/jpeg': { kind: 'image', output: 'jpeg', type: 'image/jpeg' },
-  'image/png': { kind: 'image', output: 'png', type: 'image/png' },
-  'image/webp': { kind: 'image', output: 'webp', type: 'image/webp' },
-  ...(HEIC_SUPPORTED ? { 'image/heic': { kind: 'image', output: 'jpeg', type: 'image/jpeg' } as Handling } : {}),
-  'application/pdf': { kind: 'stream', type: 'application/pdf' },
-  'video/mp4': { kind: 'stream', type: 'video/mp4' },
-};
-
-export type UploadRejection = 'type_not_allowed' | 'too_large' | 'empty' | 'not_utf8' | 'image_unreadable' | 'image_too_large';
+export { HEIC_SUPPORTED, type UploadRejection } from './upload-checks.js';
 export type StagedFile = { readonly id: string; readonly meta: AttachmentMeta };
 export type StageResult = { ok: true; file: StagedFile } | { ok: false; reason: UploadRejection };
-
-class Rejected extends Error {
-  constructor(readonly reason: UploadRejection) {
-    super(reason);
-  }
-}
-
-const SNIFF_BYTES = 4100; // what file-type needs to recognise every type it knows
 
 /**
  * Streams one uploaded file into a staged attachment. The type is detected from the bytes, never
@@ -174,7 +146,7 @@ export async function listReportAttachments(db: Executor, reportId: string, repo
     meta: openAttachmentMeta(reportKey, reportId, row.id, row.meta_sealed),
     messageId: row.message_id,
     uploadedBy: row.uploaded_by,
-    createdAt: new Date(row.created_at),
+    createdAt: row.created_at,
   }));
 }
 
@@ -212,80 +184,6 @@ export async function* streamAttachment(db: Executor, attachmentId: string, file
 
 // ---------------------------------------------------------------- internals
 
-async function classify(prefix: Uint8Array, declaredType: string): Promise<Handling> {
-  const detected = await fileTypeFromBuffer(prefix);
-  if (detected) {
-    const handling = ALLOWED[detected.mime];
-    if (!handling) throw new Rejected('type_not_allowed');
-    return handling;
-  }
-  if (declaredType.toLowerCase().split(';')[0]!.trim() === 'text/plain') return { kind: 'stream', type: 'text/plain' };
-  throw new Rejected('type_not_allowed');
-}
-
-async function readPrefix(input: AsyncIterator<Uint8Array>, want: number): Promise<Uint8Array> {
-  const pieces: Uint8Array[] = [];
-  let size = 0;
-  while (size < want) {
-    const next = await input.next();
-    if (next.done) break;
-    pieces.push(next.value);
-    size += next.value.byteLength;
-  }
-  return Buffer.concat(pieces);
-}
-
-/** Images must be decoded whole by libvips, so they are buffered — never beyond the per-file cap. */
-async function collect(prefix: Uint8Array, input: AsyncIterator<Uint8Array>, maxBytes: number): Promise<Buffer> {
-  const pieces: Uint8Array[] = [prefix];
-  let size = prefix.byteLength;
-  for (let next = await input.next(); !next.done; next = await input.next()) {
-    size += next.value.byteLength;
-    if (size > maxBytes) throw new Rejected('too_large');
-    pieces.push(next.value);
-  }
-  if (size > maxBytes) throw new Rejected('too_large');
-  return Buffer.concat(pieces);
-}
-
-/** The photo re-encoded in its turn among the image jobs; the uploaded bytes are wiped after. */
-async function* cleanedImage(ticket: ImageTicket, image: Buffer, output: ImageFormat): AsyncGenerator<Uint8Array> {
-  try {
-    yield await ticket.run(() => reencodeImage(image, output));
-  } catch (err) {
-    if (err instanceof ImageRefused) throw new Rejected(err.reason);
-    throw err;
-  } finally {
-    image.fill(0);
-  }
-}
-
-/** Passes bytes through, enforcing the size cap and (for text) strict UTF-8 as they stream. */
-async function* checked(prefix: Uint8Array, input: AsyncIterator<Uint8Array>, maxBytes: number, utf8Only: boolean): AsyncGenerator<Uint8Array> {
-  const decoder = utf8Only ? new TextDecoder('utf-8', { fatal: true }) : null;
-  let size = 0;
-  const check = (piece: Uint8Array) => {
-    size += piece.byteLength;
-    if (size > maxBytes) throw new Rejected('too_large');
-    try {
-      decoder?.decode(piece, { stream: true });
-    } catch {
-      throw new Rejected('not_utf8');
-    }
-  };
-  check(prefix);
-  yield prefix;
-  for (let next = await input.next(); !next.done; next = await input.next()) {
-    check(next.value);
-    yield next.value;
-  }
-  try {
-    decoder?.decode();
-  } catch {
-    throw new Rejected('not_utf8');
-  }
-}
-
 async function writeChunks(db: Executor, id: string, fileKey: Uint8Array, body: AsyncIterable<Uint8Array>) {
   const hash = createSha256();
   let size = 0;
@@ -299,10 +197,6 @@ async function writeChunks(db: Executor, id: string, fileKey: Uint8Array, body: 
   let seq = 0;
   for await (const chunk of encryptChunks(fileKey, hashed())) await insertChunk(db, id, seq++, chunk);
   return { chunks: seq, size, sha256: toHex(hash.digest()) };
-}
-
-async function drain(input: AsyncIterator<Uint8Array>): Promise<void> {
-  for (let next = await input.next(); !next.done; next = await input.next()) void next;
 }
 
 /** Keeps the name a person gave the file (it is sealed), minus any path and control characters. */

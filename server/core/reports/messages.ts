@@ -64,9 +64,9 @@ export async function listMessages(db: Executor, reportId: string, reportKey: Ui
     body: row.body_sealed
       ? fromUtf8(openRecord(reportKey, 'message', messageContext(reportId, row.id), new Uint8Array(row.body_sealed), messageBinding(row.author_kind, row.author_id)))
       : null,
-    createdAt: new Date(row.created_at),
-    readByReporterAt: row.read_by_reporter_at ? new Date(row.read_by_reporter_at) : null,
-    readByStaffAt: row.read_by_staff_at ? new Date(row.read_by_staff_at) : null,
+    createdAt: row.created_at,
+    readByReporterAt: row.read_by_reporter_at,
+    readByStaffAt: row.read_by_staff_at,
   }));
 }
 

@@ -5,6 +5,6 @@ import type { RecordBinding } from '../crypto/index.js';
  * created, as the report row says. Relabelling a public tip as an employee's, or back-dating it,
  * makes the payload fail to open.
  */
-export function payloadBinding(row: { readonly channel: string; readonly created_at: Date | string }): RecordBinding {
-  return { channel: row.channel, created_at: new Date(row.created_at).toISOString() };
+export function payloadBinding(row: { readonly channel: string; readonly created_at: Date }): RecordBinding {
+  return { channel: row.channel, created_at: row.created_at.toISOString() };
 }

@@ -54,13 +54,13 @@ export function factsOf(row: FactRow) {
     caseNumber: row.case_number,
     status: row.status,
     outcome: row.outcome,
-    closedAt: row.closed_at ? new Date(row.closed_at) : null,
+    closedAt: row.closed_at,
     legalHold: row.legal_hold_reason !== null,
     holdReason: row.legal_hold_reason,
     holdSetBy: row.legal_hold_set_by ?? null,
-    holdSetAt: row.legal_hold_set_at ? new Date(row.legal_hold_set_at) : null,
-    shreddedAt: row.shredded_at ? new Date(row.shredded_at) : null,
-    lastReferralAt: row.last_referral_at ? new Date(row.last_referral_at) : null,
+    holdSetAt: row.legal_hold_set_at ?? null,
+    shreddedAt: row.shredded_at,
+    lastReferralAt: row.last_referral_at,
   };
 }
 

@@ -29,8 +29,8 @@ export async function findRewardClaims(db: Executor, reportId: string): Promise<
   const code = rows.find((r) => r.kind === 'code');
   const identity = rows.find((r) => r.kind === 'identity');
   return {
-    code: code?.salt && code.commitment ? { salt: new Uint8Array(code.salt), commitment: new Uint8Array(code.commitment), createdAt: new Date(code.created_at) } : null,
-    identity: identity?.identity_sealed ? { sealed: new Uint8Array(identity.identity_sealed), createdAt: new Date(identity.created_at) } : null,
+    code: code?.salt && code.commitment ? { salt: new Uint8Array(code.salt), commitment: new Uint8Array(code.commitment), createdAt: code.created_at } : null,
+    identity: identity?.identity_sealed ? { sealed: new Uint8Array(identity.identity_sealed), createdAt: identity.created_at } : null,
   };
 }
 
@@ -85,7 +85,7 @@ export async function findReferralOutcomes(db: Executor, reportId: string) {
     outcome: r.outcome!,
     on: r.outcome_on,
     referenceSealed: r.outcome_reference_sealed ? new Uint8Array(r.outcome_reference_sealed) : null,
-    recordedAt: r.outcome_recorded_at ? new Date(r.outcome_recorded_at) : null,
+    recordedAt: r.outcome_recorded_at,
     recordedBy: r.username,
   }));
 }
@@ -115,7 +115,7 @@ export async function listCredits(db: Executor, reportId: string) {
     .where('c.report_id', '=', reportId)
     .orderBy('c.created_at')
     .execute();
-  return rows.map((r) => ({ id: r.id, organisationId: r.organisation_id, organisation: r.organisation, outlet: r.outlet, by: r.username, at: new Date(r.created_at) }));
+  return rows.map((r) => ({ id: r.id, organisationId: r.organisation_id, organisation: r.organisation, outlet: r.outlet, by: r.username, at: r.created_at }));
 }
 
 /** Companies and their outlets, for the credit form. */

@@ -86,9 +86,9 @@ export async function loadSession(db: Kysely<DB>, kind: SessionKind, cookieValue
   const idHash = hashToken(parsed.id);
   const row = await db.selectFrom('sessions').selectAll().where('id_hash', '=', idHash).where('kind', '=', kind).executeTakeFirst();
   if (!row) return null;
-  const lastSeen = new Date(row.last_seen_at);
+  const lastSeen = row.last_seen_at;
   const idleExpired = lastSeen.getTime() + row.idle_seconds * 1000 <= now.getTime();
-  if (idleExpired || new Date(row.expires_at).getTime() <= now.getTime()) {
+  if (idleExpired || row.expires_at.getTime() <= now.getTime()) {
     await db.deleteFrom('sessions').where('id_hash', '=', idHash).execute();
     return null;
   }
@@ -104,7 +104,7 @@ export async function loadSession(db: Kysely<DB>, kind: SessionKind, cookieValue
   if (now.getTime() - lastSeen.getTime() > TOUCH_AFTER_MS) {
     await db.updateTable('sessions').set({ last_seen_at: now }).where('id_hash', '=', idHash).execute();
   }
-  return { kind, principalId, privateKey, data: row.data ?? {}, idHash, createdAt: new Date(row.created_at) };
+  return { kind, principalId, privateKey, data: row.data ?? {}, idHash, createdAt: row.created_at };
 }
 
 export async function updateSessionData(db: Kysely<DB>, idHash: Uint8Array, data: Record<string, unknown>): Promise<void> {

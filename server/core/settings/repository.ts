@@ -6,7 +6,7 @@ export type StoredSetting = { readonly key: string; readonly value: unknown; rea
 
 export async function listStoredSettings(db: Executor): Promise<StoredSetting[]> {
   const rows = await db.selectFrom('settings').select(['key', 'value', 'updated_at', 'updated_by']).orderBy('key').execute();
-  return rows.map((r) => ({ key: r.key, value: r.value, updatedAt: new Date(r.updated_at), updatedBy: r.updated_by }));
+  return rows.map((r) => ({ key: r.key, value: r.value, updatedAt: r.updated_at, updatedBy: r.updated_by }));
 }
 
 export async function storeSetting(trx: Transaction<DB>, key: string, value: unknown, updatedBy: string | null): Promise<void> {
