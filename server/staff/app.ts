@@ -17,6 +17,7 @@ import { staffRewardRoutes } from './reward-routes.js';
 import { setupRoutes } from './setup-routes.js';
 import { consoleRoutes } from './console-routes.js';
 import { statsRoutes } from './stats-routes.js';
+import { staffCsrfRejected } from './resume.js';
 
 /**
  * The staff workspace: every page under /staff (the prefix stays, so a proxy can also route by
@@ -64,6 +65,7 @@ export function createStaffApp(ctx: AppContext): Express {
       csrfCookie: 'staff_csrf',
       sessionCookies: ['staff'],
       fileRoutes: [],
+      onCsrfRejected: staffCsrfRejected(ctx),
     },
     routes,
   );
