@@ -8,8 +8,7 @@ import { recoverAccount } from '../core/accounts/account.js';
 import { keepValues, minutesFrom } from '../web/forms.js';
 import { zodFormErrors, summaryError, type FormErrors } from '../web/form-errors.js';
 import { clearStaffCookie, setStaffCookie, staffCookie } from './guard.js';
-import { cookieName } from '../web/cookies.js';
-import { renderResumeLogin, replayKeptForm, resumeFromLogin } from './resume.js';
+import { renderResumeLogin, resumeFromLogin, sendKeptForm } from './resume.js';
 import { loginSchema, recoverSchema } from '../core/accounts/schema.js';
 import { PASSWORD_MIN_LENGTH } from '../core/accounts/passwords.js';
 import type { StaffDeps } from '../core/accounts/service.js';
@@ -39,8 +38,7 @@ export function staffAuthRoutes(ctx: AppContext): Router {
     if (result.ok) {
       setStaffCookie(res, ctx.config, result.cookie);
       setDeviceCookie(res, ctx.config.staff, 'staff_device', result.deviceToken);
-      const resume = result.role === 'analyst' ? null : resumeFromLogin(req.body);
-      if (resume) return replayKeptForm(req, next, resume, cookieName(ctx.config.staff, 'staff'), result.cookie);
+      if (sendKeptForm(ctx, req, next, result.role, result.cookie)) return;
       // An analyst has no queue: their workspace is the statistics page.
       return res.redirect(303, result.role === 'analyst' ? '/staff/stats' : '/staff');
     }

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { AppContext } from '../core/context.js';
+import type { StaffRole } from '../core/db/schema.js';
 import { cookieName } from '../web/cookies.js';
 import { NOT_KEPT, type CsrfRejectedHandler } from '../web/errors.js';
 
@@ -60,7 +61,7 @@ export function renderResumeLogin(res: Response, status: number, cause: ResumeCa
  * session: the route, its guard, schema and service run as usual (and redirect to the case). The
  * sign-in form that carried it passed the CSRF check, and RESUMABLE limits where it may go.
  */
-export function replayKeptForm(req: Request, next: NextFunction, resume: ResumeForm, sessionCookieName: string, cookie: string): void {
+function replayKeptForm(req: Request, next: NextFunction, resume: ResumeForm, sessionCookieName: string, cookie: string): void {
   const body: Record<string, string | string[]> = {};
   for (const f of resume.fields) {
     const prior = body[f.name];
@@ -70,6 +71,14 @@ export function replayKeptForm(req: Request, next: NextFunction, resume: ResumeF
   req.cookies = { ...req.cookies, [sessionCookieName]: cookie };
   req.url = resume.action;
   next();
+}
+
+/** After a successful sign-in: sends the form it carried, if any (an analyst has no case forms). True when sent on. */
+export function sendKeptForm(ctx: AppContext, req: Request, next: NextFunction, role: StaffRole, cookie: string): boolean {
+  const resume = role === 'analyst' ? null : resumeFromLogin(req.body);
+  if (!resume) return false;
+  replayKeptForm(req, next, resume, cookieName(ctx.config.staff, 'staff'), cookie);
+  return true;
 }
 
 /** The staff app's answer to a case form refused by the CSRF check: the sign-in page with the form kept. */
