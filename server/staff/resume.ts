@@ -12,9 +12,9 @@ import { NOT_KEPT, type CsrfRejectedHandler } from '../web/errors.js';
  */
 
 /** Only case forms are replayed: each is a plain POST that redirects back to its case. */
-const RESUMABLE = /^\/staff\/cases\/[A-Za-z0-9-]{1,40}\/(?:[a-z-]{2,20}(?:\/clear)?|referrals\/[0-9a-f-]{36}\/updates)$/;
+const RESUMABLE = /^\/staff\/cases\/[A-Za-z0-9-]{1,40}\/(?:[a-z-]{2,20}(?:\/clear)?|referrals\/[0-9a-f-]{36}\/(?:updates|outcome))$/;
 /** Fields a reviewer writes at length: shown as text areas; the rest (choices) travel as hidden fields. */
-const TEXT_FIELDS = new Set(['body', 'question', 'note', 'labels']);
+const TEXT_FIELDS = new Set(['body', 'question', 'note', 'labels', 'summary', 'reference', 'desk']);
 const KEPT_PREFIX = 'kept_';
 
 export type ResumeCause = 'sessionEnded' | 'signedOut' | 'cookiesOff';
