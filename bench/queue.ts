@@ -117,7 +117,8 @@ async function seedReviewers(db: Kysely<DB>): Promise<Reviewer[]> {
     const pair = generateBoxKeyPair();
     const id = randomUUID();
     const username = `bench-reviewer-${i}`;
-    await db.insertInto('staff').values({ id, username, role: 'reviewer', status: 'active', is_custodian: i === 2, public_key: pair.publicKey }).execute();
+    // Approved key holders (migration 20261201_1300): only they receive grants and count as recipients.
+    await db.insertInto('staff').values({ id, username, role: 'reviewer', status: 'active', is_custodian: i === 2, public_key: pair.publicKey, key_approval: 'cli', key_approved_at: new Date() }).execute();
     out.push({ ...pair, id, username, cookie: await createSession(db, 'staff', id, pair.privateKey) });
   }
   return out;

@@ -18,6 +18,7 @@ import { setupRoutes } from './setup-routes.js';
 import { consoleRoutes } from './console-routes.js';
 import { statsRoutes } from './stats-routes.js';
 import { LOGO_UPLOAD_ROUTE, logoRoutes } from './logo-routes.js';
+import { staffCsrfRejected } from './resume.js';
 
 /**
  * The staff workspace: every page under /staff (the prefix stays, so a proxy can also route by
@@ -66,6 +67,7 @@ export function createStaffApp(ctx: AppContext): Express {
       csrfCookie: 'staff_csrf',
       sessionCookies: ['staff'],
       fileRoutes: [LOGO_UPLOAD_ROUTE],
+      onCsrfRejected: staffCsrfRejected(ctx),
     },
     routes,
   );

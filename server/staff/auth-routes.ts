@@ -8,23 +8,29 @@ import { recoverAccount } from '../core/accounts/account.js';
 import { keepValues, minutesFrom } from '../web/forms.js';
 import { zodFormErrors, summaryError, type FormErrors } from '../web/form-errors.js';
 import { clearStaffCookie, setStaffCookie, staffCookie } from './guard.js';
+import { renderResumeLogin, resumeFromLogin, sendKeptForm } from './resume.js';
 import { loginSchema, recoverSchema } from '../core/accounts/schema.js';
 import { PASSWORD_MIN_LENGTH } from '../core/accounts/passwords.js';
 import type { StaffDeps } from '../core/accounts/service.js';
+
+/** The sign-in page; a failed sign-in that carries a kept form (resume.ts) shows it again, still unsent. */
+function renderLogin(res: Response, status: number, values: Record<string, string> = {}, form?: FormErrors, notice?: string): void {
+  const resume = res.req.method === 'POST' ? resumeFromLogin(res.req.body) : null;
+  if (resume) return renderResumeLogin(res, status, null, resume, { values, errors: form });
+  res.status(status).render('login', { layout: 'staff', titleKey: 'staff.login.title', values, notice, errors: form });
+}
 
 /** Sign-in, sign-out and recovery: the staff pages reachable without a session. */
 export function staffAuthRoutes(ctx: AppContext): Router {
   const router = Router();
   const deps: StaffDeps = { db: ctx.database.db, kdf: ctx.kdf, config: ctx.config };
 
-  const renderLogin = (res: Response, status: number, values: Record<string, string> = {}, form?: FormErrors, notice?: string) =>
-    res.status(status).render('login', { layout: 'staff', titleKey: 'staff.login.title', values, notice, errors: form });
 
   router.get('/staff/login', (req, res) => {
     renderLogin(res, 200, {}, undefined, req.query.signedOut === '1' ? 'signedOut' : undefined);
   });
 
-  router.post('/staff/login', async (req, res) => {
+  router.post('/staff/login', async (req, res, next) => {
     const values = keepValues(req.body, ['username']);
     const parsed = loginSchema.safeParse(req.body);
     if (!parsed.success) return renderLogin(res, 400, values, zodFormErrors(req.locale, parsed.error));
@@ -32,6 +38,7 @@ export function staffAuthRoutes(ctx: AppContext): Router {
     if (result.ok) {
       setStaffCookie(res, ctx.config, result.cookie);
       setDeviceCookie(res, ctx.config.staff, 'staff_device', result.deviceToken);
+      if (sendKeptForm(ctx, req, next, result.role, result.cookie)) return;
       // An analyst has no queue: their workspace is the statistics page.
       return res.redirect(303, result.role === 'analyst' ? '/staff/stats' : '/staff');
     }

@@ -4,6 +4,8 @@ import type { Config } from '../core/config.js';
 import { cookieName, cookieOptions } from '../web/cookies.js';
 import { ForbiddenError, NotFoundError } from '../core/errors.js';
 import { authenticateStaff, type StaffPrincipal } from '../core/accounts/auth.js';
+import { sessionLastsUntil } from '../core/sessions/store.js';
+import { isResumable, keptFields, renderResumeLogin } from './resume.js';
 
 export type { StaffPrincipal } from '../core/accounts/auth.js';
 
@@ -42,12 +44,15 @@ export function requireStaff(ctx: AppContext, opts: { admin?: boolean; custodian
   return async (req, res, next) => {
     const principal = await authenticateStaff({ db: ctx.database.db }, staffCookie(req, ctx.config));
     if (!principal) {
+      // A case form whose session ended keeps its text: the sign-in page answers with it (resume.ts).
+      if (req.method === 'POST' && isResumable(req.path)) return renderResumeLogin(res, 401, 'sessionEnded', { action: req.path, fields: keptFields(req.body) });
       // The cookie is left alone: it may belong to an enrolment still in progress.
       res.redirect(303, '/staff/login');
       return;
     }
     req.staff = principal;
-    res.locals.staffUser = { username: principal.username, role: principal.role, isCustodian: principal.isCustodian };
+    const sessionUntil = principal.sessionCreatedAt ? sessionLastsUntil('staff', principal.sessionCreatedAt, new Date()) : null;
+    res.locals.staffUser = { username: principal.username, role: principal.role, isCustodian: principal.isCustodian, sessionUntil };
     if (principal.role === 'analyst' && !opts.analyst) throw new NotFoundError();
     if (opts.admin && principal.role !== 'admin') throw new ForbiddenError('staff.errors.adminOnly');
     if (opts.custodian && !principal.isCustodian) throw new ForbiddenError('staff.errors.custodianOnly');

@@ -57,7 +57,7 @@ export type CsrfRejectedHandler = (req: Request, res: Response, cause: CsrfCause
 export type CsrfCause = 'cookiesOff' | 'sessionEnded';
 
 /** Fields never written back into a page: secrets, and the token that was refused. */
-const NOT_KEPT = /^(_csrf|password|currentPassword|newPassword|newPasswordConfirm|code|receipt|staging_key|staged|remove_staged|submission_token)$/;
+export const NOT_KEPT = /^(_csrf|password|currentPassword|newPassword|newPasswordConfirm|code|receipt|staging_key|staged|remove_staged|submission_token)$/;
 
 /**
  * A form refused by the CSRF check (its session ended, it was signed out in another tab, or the

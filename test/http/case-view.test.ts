@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { auditEvents, fileReport, pngBytes, signedIn, stagedFile, type Actor } from './case-fixtures.js';
+import { auditEvents, caseAction, fileReport, pngBytes, signedIn, stagedFile, type Actor } from './case-fixtures.js';
 
 let t: TestApp;
 let reviewer: Actor;
@@ -139,5 +139,52 @@ describe('attachments', () => {
     expect((await reviewer.agent.get(`/staff/cases/${other.caseNumber}/files/${imageId}`)).status).toBe(404);
     expect((await reviewer.agent.get(`/staff/cases/${report.caseNumber}/files/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
     expect((await request(t.staffApp).get(`/staff/cases/${report.caseNumber}/files/${imageId}`)).status).toBe(303);
+  });
+});
+
+describe('the Deadlines block', () => {
+  const deadlines = async (caseNumber: string, lang = 'zh-CN') => {
+    const page = await reviewer.agent.get(`/staff/cases/${caseNumber}`).set('Accept-Language', lang);
+    expect(page.status).toBe(200);
+    return page.text.slice(page.text.indexOf('id="deadlines"'), page.text.indexOf('</section>', page.text.indexOf('id="deadlines"')));
+  };
+  const setReport = (id: string, change: Record<string, Date | null>) => t.database.db.updateTable('reports').set(change).where('id', '=', id).execute();
+
+  it('shows a running clock due soon, then overdue, with its due time', async () => {
+    // created_at is bound to the sealed payload, so the clocks are moved through their other ends.
+    const r = await fileReport(t, { immediateDanger: true });
+    let block = await deadlines(r.caseNumber);
+    expect(block).toMatch(/class="clock clock-ok" data-clock="triage"[\s\S]*进行中/);
+    expect(block).toContain('研判（紧急线索）');
+    expect((await caseAction(reviewer.agent, r.caseNumber, 'acknowledge')).status).toBe(303);
+    await setReport(r.reportId, { acknowledged_at: new Date(Date.now() - (6 * 24 + 12) * 3600_000) });
+    block = await deadlines(r.caseNumber);
+    expect(block).toMatch(/class="clock clock-due_soon" data-clock="first_feedback"[\s\S]*即将到期/);
+    await setReport(r.reportId, { acknowledged_at: new Date(Date.now() - 8 * 24 * 3600_000) });
+    block = await deadlines(r.caseNumber);
+    expect(block).toMatch(/class="clock clock-overdue" data-clock="first_feedback"[\s\S]*已超时/);
+  });
+
+  it('keeps met clocks as met once stopped, and starts the next one', async () => {
+    const r = await fileReport(t, {});
+    expect((await caseAction(reviewer.agent, r.caseNumber, 'acknowledge')).status).toBe(303);
+    let block = await deadlines(r.caseNumber);
+    expect(block).toMatch(/class="clock clock-met" data-clock="ack"/);
+    expect(block).toMatch(/class="clock clock-ok" data-clock="first_feedback"/);
+    expect((await caseAction(reviewer.agent, r.caseNumber, 'messages', { body: '已收到，我们正在核实。' })).status).toBe(303);
+    block = await deadlines(r.caseNumber);
+    expect(block).toMatch(/class="clock clock-met" data-clock="first_feedback"/);
+    expect(block).toMatch(/class="clock clock-ok" data-clock="feedback"/);
+    const stored = await t.database.db.selectFrom('reports').select(['last_feedback_at', 'first_feedback_at']).where('id', '=', r.reportId).executeTakeFirstOrThrow();
+    expect(stored.last_feedback_at).not.toBeNull();
+    const english = await deadlines(r.caseNumber, 'en');
+    expect(english).toMatch(/Acknowledgement<\/th>[\s\S]*Met/);
+  });
+
+  it('marks a clock stopped after its due time as late', async () => {
+    const r = await fileReport(t, {});
+    await setReport(r.reportId, { triage_due_at: new Date(Date.now() - 6 * 3600_000) });
+    expect((await caseAction(reviewer.agent, r.caseNumber, 'acknowledge')).status).toBe(303);
+    expect(await deadlines(r.caseNumber)).toMatch(/class="clock clock-late" data-clock="ack"[\s\S]*逾期完成/);
   });
 });

@@ -35,15 +35,32 @@ describe('the queue at /staff', () => {
     expect(page.text).not.toMatch(/review\.|taxonomy\.|intake\./);
   });
 
-  it('shows SLA badges: a critical case must be triaged within the hour', async () => {
+  it('shows SLA badges from the deadline engine: a critical case must be triaged within the hour', async () => {
     const critical = await fileReport(t, { immediateDanger: true, categories: ['firearms'] });
+    const clock = (createdMinAgo: number, dueInMin: number) =>
+      db().updateTable('reports').set({ created_at: new Date(Date.now() - createdMinAgo * 60_000), triage_due_at: new Date(Date.now() + dueInMin * 60_000) }).where('id', '=', critical.reportId).execute();
     const page = await reviewer.agent.get(`/staff?severity=critical&sort=due`);
     expect(page.text).toContain(critical.caseNumber);
-    expect(page.text).toContain('须尽快研判');
-    await db().updateTable('reports').set({ triage_due_at: new Date(Date.now() - 60_000) }).where('id', '=', critical.reportId).execute();
+    expect(page.text).toContain('待研判');
+    await clock(50, 10);
+    expect((await reviewer.agent.get(`/staff?severity=critical&sort=due`)).text).toContain('须尽快研判');
+    await clock(61, -1);
     const overdue = await reviewer.agent.get('/staff?due=overdue');
     expect(overdue.text).toContain(critical.caseNumber);
     expect(overdue.text).toContain('研判已超时');
+    await clock(130, -70);
+    expect((await reviewer.agent.get('/staff?due=overdue')).text).toContain('研判严重超时');
+  });
+
+  it('shows the first-feedback and referral-decision clocks once a case is acknowledged', async () => {
+    const r = await fileReport(t, { categories: ['drugs'] });
+    await caseAction(reviewer.agent, r.caseNumber, 'acknowledge');
+    const row = () => reviewer.agent.get('/staff?status=acknowledged&sort=due').then((p) => p.text.slice(p.text.indexOf(r.caseNumber)).split('</tr>')[0]!);
+    expect(await row()).toContain('首次答复举报人');
+    await db().updateTable('reports').set({ acknowledged_at: new Date(Date.now() - 8 * 24 * 3600_000) }).where('id', '=', r.reportId).execute();
+    expect(await row()).toContain('首次答复举报人已超时');
+    await db().updateTable('reports').set({ referral_pending_since: new Date(Date.now() - 47 * 3600_000), acknowledged_at: new Date() }).where('id', '=', r.reportId).execute();
+    expect(await row()).toContain('须尽快决定移交');
   });
 
   it('filters and keeps the chosen filters in the form', async () => {

@@ -156,8 +156,13 @@ describe('requireStaff', () => {
       isCustodian: true,
       publicKey: toHex(custodian.publicKey),
       privateKey: 32,
-      user: { username: custodian.username, role: 'reviewer', isCustodian: true },
+      sessionCreatedAt: expect.any(String),
+      user: { username: custodian.username, role: 'reviewer', isCustodian: true, sessionUntil: expect.any(String) },
     });
+    // The page's "signed in until": 30 idle minutes from now (less one touch interval), within the 12-hour limit.
+    const until = new Date(ok.body.user.sessionUntil).getTime() - Date.now();
+    expect(until).toBeGreaterThan(28 * 60_000);
+    expect(until).toBeLessThanOrEqual(30 * 60_000);
     const plain = await signIn(t.staffApp, { username: reviewer.username, password: reviewer.password, code: await nextTotpCode(reviewer) });
     const refused = await request(app).get('/staff/identity').set('Cookie', staffCookieHeader(t, plain.staffCookie!));
     expect(refused.status).toBe(403);

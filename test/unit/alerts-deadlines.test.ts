@@ -20,6 +20,7 @@ function facts(overrides: Partial<ClockFacts> = {}): ClockFacts {
     acknowledgedAt: null,
     triageDueAt: at(60 * MIN),
     feedbackDueAt: at(30 * DAY),
+    firstFeedbackAt: null,
     lastStaffMessageAt: null,
     referralPendingSince: null,
     ...overrides,

@@ -19,6 +19,8 @@ export type StaffPrincipal = {
   readonly isCustodian: boolean;
   readonly publicKey: Uint8Array;
   readonly privateKey: Uint8Array;
+  /** When this sign-in began (the absolute limit counts from it); absent for principals built outside a session (CLI, seeding). */
+  readonly sessionCreatedAt?: Date;
 };
 
 export type AuthFailure =
@@ -127,5 +129,6 @@ export async function authenticateStaff(deps: Pick<StaffDeps, 'db'>, cookie: unk
     isCustodian: row.is_custodian,
     publicKey: new Uint8Array(row.public_key),
     privateKey: session.privateKey,
+    sessionCreatedAt: session.createdAt,
   };
 }

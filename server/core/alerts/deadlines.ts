@@ -6,7 +6,7 @@ import type { Executor } from '../db/executor.js';
 import type { ReportStatus, Severity } from '../reports/lifecycle.js';
 import { claimScheduledRun } from '../maintenance/runner.js';
 import { readSettings } from '../settings/service.js';
-import { slaPolicy, type SlaPolicy } from '../queue/sla.js';
+import { FIRST_FEEDBACK_MS, OUTER_ACK_MS, slaPolicy, type SlaPolicy } from '../queue/sla.js';
 import { recordAlertEvent, type ClockKind, type DeadlineStage } from './events.js';
 
 /**
@@ -25,6 +25,8 @@ import { recordAlertEvent, type ClockKind, type DeadlineStage } from './events.j
  */
 export type ClockState = 'ok' | DeadlineStage;
 export type CaseClock = { readonly kind: ClockKind; readonly startedAt: Date; readonly dueAt: Date; readonly state: ClockState };
+/** A clock as the case page lists it: running, or stopped in time ('met') or after its due time ('late'). */
+export type ClockRecord = Omit<CaseClock, 'state'> & { readonly state: ClockState | 'met' | 'late'; readonly doneAt: Date | null };
 
 export type ClockFacts = {
   readonly status: ReportStatus;
@@ -34,6 +36,8 @@ export type ClockFacts = {
   readonly acknowledgedAt: Date | null;
   readonly triageDueAt: Date;
   readonly feedbackDueAt: Date;
+  /** The first message a reviewer wrote to the reporter, or null. */
+  readonly firstFeedbackAt: Date | null;
   /** The last message a reviewer wrote to the reporter, or null. */
   readonly lastStaffMessageAt: Date | null;
   /** When the referral now waiting for a second approval was created, or null. */
@@ -42,11 +46,39 @@ export type ClockFacts = {
 
 const HOUR_MS = 3600_000;
 const DAY_MS = 24 * HOUR_MS;
-export const FIRST_FEEDBACK_MS = 7 * DAY_MS;
 export const OUTER_FEEDBACK_MS = 90 * DAY_MS;
 export const REFERRAL_DECISION_MS = 48 * HOUR_MS;
 /** "Due soon": the last quarter of a clock's window, at most 24 hours. */
 const DUE_SOON_CAP_MS = 24 * HOUR_MS;
+
+/** The plaintext report columns every clock is computed from (the queue selects them too). */
+export const CLOCK_COLUMNS = [
+  'status', 'severity', 'immediate_danger', 'created_at', 'acknowledged_at', 'triage_due_at', 'feedback_due_at',
+  'first_feedback_at', 'last_feedback_at', 'referral_pending_since',
+] as const;
+
+type Stamp = Date | string;
+export type ClockColumns = {
+  status: ReportStatus; severity: Severity; immediate_danger: boolean; created_at: Stamp; acknowledged_at: Stamp | null;
+  triage_due_at: Stamp; feedback_due_at: Stamp; first_feedback_at: Stamp | null; last_feedback_at: Stamp | null; referral_pending_since: Stamp | null;
+};
+
+const maybeDate = (v: Stamp | null): Date | null => (v === null ? null : new Date(v));
+
+export function clockFactsOf(r: ClockColumns): ClockFacts {
+  return {
+    status: r.status,
+    severity: r.severity,
+    immediateDanger: r.immediate_danger,
+    createdAt: new Date(r.created_at),
+    acknowledgedAt: maybeDate(r.acknowledged_at),
+    triageDueAt: new Date(r.triage_due_at),
+    feedbackDueAt: new Date(r.feedback_due_at),
+    firstFeedbackAt: maybeDate(r.first_feedback_at),
+    lastStaffMessageAt: maybeDate(r.last_feedback_at),
+    referralPendingSince: maybeDate(r.referral_pending_since),
+  };
+}
 
 /** Where a clock stands: twice overdue once late by its own window again. */
 export function clockState(startedAt: Date, dueAt: Date, now: Date): ClockState {
@@ -57,17 +89,32 @@ export function clockState(startedAt: Date, dueAt: Date, now: Date): ClockState 
   return left <= Math.min(DUE_SOON_CAP_MS, window / 4) ? 'due_soon' : 'ok';
 }
 
+/**
+ * The triage or acknowledgement clock of a tip: its configured deadline, never later than 7 days.
+ * Once those 7 days have passed with the tip still new, the clock is the legal bound itself.
+ */
+function firstResponseClock(f: ClockFacts, now: Date): Omit<CaseClock, 'state'> {
+  const legalBound = new Date(f.createdAt.getTime() + OUTER_ACK_MS);
+  if (f.status === 'new' && legalBound <= now && f.triageDueAt > legalBound) return { kind: 'legal_ack', startedAt: f.createdAt, dueAt: legalBound };
+  const urgent = f.immediateDanger || f.severity === 'critical';
+  return { kind: urgent ? 'triage' : 'ack', startedAt: f.createdAt, dueAt: f.triageDueAt < legalBound ? f.triageDueAt : legalBound };
+}
+
+function firstFeedbackClock(f: ClockFacts): Omit<CaseClock, 'state'> {
+  const ackAt = f.acknowledgedAt ?? f.createdAt;
+  return { kind: 'first_feedback', startedAt: ackAt, dueAt: new Date(ackAt.getTime() + FIRST_FEEDBACK_MS) };
+}
+
 /** Every running clock of one case, soonest first. A closed case has none. */
 export function caseClocks(f: ClockFacts, now: Date): CaseClock[] {
   const clocks: Omit<CaseClock, 'state'>[] = [];
   if (f.status === 'closed') return [];
   if (f.status === 'new') {
-    const urgent = f.immediateDanger || f.severity === 'critical';
-    clocks.push({ kind: urgent ? 'triage' : 'ack', startedAt: f.createdAt, dueAt: f.triageDueAt });
+    clocks.push(firstResponseClock(f, now));
   } else {
     const ackAt = f.acknowledgedAt ?? f.createdAt;
     if (!f.lastStaffMessageAt || f.lastStaffMessageAt < ackAt) {
-      clocks.push({ kind: 'first_feedback', startedAt: ackAt, dueAt: new Date(ackAt.getTime() + FIRST_FEEDBACK_MS) });
+      clocks.push(firstFeedbackClock(f));
     } else {
       const outer = new Date(f.lastStaffMessageAt.getTime() + OUTER_FEEDBACK_MS);
       const due = f.feedbackDueAt < outer ? f.feedbackDueAt : outer;
@@ -78,6 +125,27 @@ export function caseClocks(f: ClockFacts, now: Date): CaseClock[] {
     clocks.push({ kind: 'referral_decision', startedAt: f.referralPendingSince, dueAt: new Date(f.referralPendingSince.getTime() + REFERRAL_DECISION_MS) });
   }
   return clocks.map((c) => ({ ...c, state: clockState(c.startedAt, c.dueAt, now) })).sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
+}
+
+/** The clock the queue's badge shows: the soonest running one, or null (closed). */
+export function nextClock(f: ClockFacts, now: Date): CaseClock | null {
+  return caseClocks(f, now)[0] ?? null;
+}
+
+/**
+ * The case page's "Deadlines": the clocks already stopped (triage or acknowledgement by the
+ * acknowledgement, first feedback by the first message after it), met or late, then the running ones.
+ */
+export function clockRecords(f: ClockFacts, now: Date): ClockRecord[] {
+  const stopped: ClockRecord[] = [];
+  const done = (c: Omit<CaseClock, 'state'>, at: Date): ClockRecord => ({ ...c, doneAt: at, state: at <= c.dueAt ? 'met' : 'late' });
+  if (f.status !== 'new' && f.acknowledgedAt) {
+    stopped.push(done(firstResponseClock({ ...f, status: 'acknowledged' }, f.acknowledgedAt), f.acknowledgedAt));
+    const ack = f.acknowledgedAt;
+    const firstAfterAck = [f.firstFeedbackAt, f.lastStaffMessageAt].find((at): at is Date => at !== null && at >= ack) ?? null;
+    if (firstAfterAck) stopped.push(done(firstFeedbackClock(f), firstAfterAck));
+  }
+  return [...stopped, ...caseClocks(f, now).map((c) => ({ ...c, doneAt: null }))];
 }
 
 /**
@@ -91,29 +159,10 @@ export function nextReporterFeedbackAt(f: ClockFacts, now: Date): Date | null {
 
 /** The facts of every open case, in one query (plaintext columns only). */
 export async function listClockFacts(db: Executor, reportId?: string): Promise<(ClockFacts & { id: string })[]> {
-  let query = db
-    .selectFrom('reports as r')
-    .select([
-      'r.id', 'r.status', 'r.severity', 'r.immediate_danger', 'r.created_at', 'r.acknowledged_at', 'r.triage_due_at', 'r.feedback_due_at',
-      (eb) => eb.selectFrom('messages as m').select((m) => m.fn.max('m.created_at').as('x')).whereRef('m.report_id', '=', 'r.id').where('m.author_kind', '=', 'staff').as('last_staff_message_at'),
-      (eb) => eb.selectFrom('referrals as f').select((m) => m.fn.min('f.created_at').as('x')).whereRef('f.report_id', '=', 'r.id').where('f.status', '=', 'pending_approval').as('referral_pending_since'),
-    ])
-    .where('r.status', '!=', 'closed');
+  let query = db.selectFrom('reports as r').select(['r.id', ...CLOCK_COLUMNS.map((c) => `r.${c}` as const)]).where('r.status', '!=', 'closed');
   if (reportId) query = query.where('r.id', '=', reportId);
   const rows = await query.execute();
-  const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string | Date));
-  return rows.map((r) => ({
-    id: r.id,
-    status: r.status,
-    severity: r.severity,
-    immediateDanger: r.immediate_danger,
-    createdAt: new Date(r.created_at),
-    acknowledgedAt: date(r.acknowledged_at),
-    triageDueAt: new Date(r.triage_due_at),
-    feedbackDueAt: new Date(r.feedback_due_at),
-    lastStaffMessageAt: date(r.last_staff_message_at),
-    referralPendingSince: date(r.referral_pending_since),
-  }));
+  return rows.map((r) => ({ id: r.id, ...clockFactsOf(r) }));
 }
 
 export const DEADLINE_JOB = 'alert-deadlines';

@@ -12,6 +12,7 @@ const CASE_COLUMNS = [
   'assignee_id', 'labels', 'attachment_count', 'identity_present', 'consent_level', 'reward_eligible', 'link_count',
   'referral_status', 'duplicate_of', 'payload_sealed', 'identity_sealed', 'reward_note_sealed', 'created_at', 'updated_at',
   'acknowledged_at', 'triage_due_at', 'feedback_due_at', 'last_reporter_activity_at', 'closed_at', 'protection_requested_at',
+  'first_feedback_at', 'last_feedback_at', 'referral_pending_since',
 ] as const;
 
 /** A case by its number. `forUpdate` locks the row so that checks and changes in one transaction cannot race. */

@@ -7,7 +7,7 @@ import { listReportAttachments } from '../reports/attachments.js';
 import { openReportKey } from '../reports/keys.js';
 import type { StaffPrincipal } from '../accounts/auth.js';
 import { listReviewers } from '../queue/repository.js';
-import { slaBadge, type SlaBadge } from '../queue/sla.js';
+import { clockFactsOf, clockRecords, nextClock } from '../alerts/deadlines.js';
 import { listCaseIdentityRequests } from '../custody/service.js';
 import { listCaseReferrals } from '../referral/service.js';
 import { loadCaseRewards } from '../rewards/staff.js';
@@ -66,7 +66,8 @@ async function assembleView(trx: Executor, c: OpenCase, now: Date) {
     const authors = await usernamesOf(trx, messages.flatMap((m) => (m.authorId ? [m.authorId] : [])));
     return {
       report: summarise(row),
-      badge: slaBadgeOf(row, now),
+      badge: nextClock(clockFactsOf(row), now),
+      clocks: clockRecords(clockFactsOf(row), now),
       transitions: allowedTransitions(row.status),
       payload: openJson<ReportPayload>(reportKey, 'payload', row.id, new Uint8Array(row.payload_sealed), payloadBinding(row)),
       rewardNote: row.reward_note_sealed ? openRewardNote(reportKey, row.id, new Uint8Array(row.reward_note_sealed)) : null,
@@ -117,13 +118,6 @@ function summarise(row: CaseRow) {
     protectionRequestedAt: row.protection_requested_at ? new Date(row.protection_requested_at) : null,
     lastReporterActivityAt: row.last_reporter_activity_at ? new Date(row.last_reporter_activity_at) : null,
   };
-}
-
-export function slaBadgeOf(row: CaseRow, now: Date): SlaBadge | null {
-  return slaBadge(
-    { status: row.status, severity: row.severity, createdAt: new Date(row.created_at), triageDueAt: new Date(row.triage_due_at), feedbackDueAt: new Date(row.feedback_due_at) },
-    now,
-  );
 }
 
 async function openNotes(trx: Executor, reportId: string, notesKey: Uint8Array) {

@@ -85,7 +85,7 @@ export async function setLabels(ctx: AppContext, staff: StaffPrincipal, caseNumb
 async function messageReporter(ctx: AppContext, trx: Trx, c: OpenCase, staff: StaffPrincipal, body: string): Promise<string> {
   const id = await appendMessage(trx, { reportId: c.row.id, authorKind: 'staff', authorId: staff.id, body }, c.reportKey);
   const now = new Date();
-  await updateCase(trx, c.row.id, { feedback_due_at: nextFeedbackDueAt(now, slaPolicy(await readSettings(ctx, trx))) });
+  await updateCase(trx, c.row.id, { feedback_due_at: nextFeedbackDueAt(now, slaPolicy(await readSettings(ctx, trx))), last_feedback_at: now });
   await markFirstFeedback(trx, c.row.id, now);
   return id;
 }

@@ -107,6 +107,8 @@ export async function queuePage(db: Executor, staffId: string, filter: QueueFilt
       'r.immediate_danger', 'r.assignee_id', 'a.username as assignee_username', 'r.labels', 'r.attachment_count',
       'r.identity_present', 'r.consent_level', 'r.reward_eligible', 'r.link_count', 'r.referral_status',
       'r.created_at', 'r.updated_at', 'r.triage_due_at', 'r.feedback_due_at', 'r.last_reporter_activity_at', 'r.severity_weight',
+      // The deadline engine's clock columns (alerts/deadlines.ts CLOCK_COLUMNS): badges need no query per row.
+      'r.acknowledged_at', 'r.first_feedback_at', 'r.last_feedback_at', 'r.referral_pending_since',
     ])
     .select([createdText.as('created_text'), dueText.as('due_text')])
     .where((eb) => eb.and([...filterConditions(eb, staffId, filter, sort, now), ...(after ? [afterPosition(eb, sort, after)] : [])]));

@@ -2,7 +2,7 @@ import type { Db } from '../db/index.js';
 import type { StaffRole } from '../db/schema.js';
 import { OPEN_STATUSES, REPORT_STATUSES, type ReportStatus } from '../reports/lifecycle.js';
 import { countOpenAssigned, listReviewers, queuePage, statusCounts, type QueueFilter, type QueuePosition, type QueueRow, type QueueSortKey } from './repository.js';
-import { slaBadge, type SlaBadge } from './sla.js';
+import { clockFactsOf, nextClock, type CaseClock } from '../alerts/deadlines.js';
 import type { QueueQuery } from './schema.js';
 
 export const QUEUE_PAGE_SIZE = 50;
@@ -11,7 +11,8 @@ export type QueueViewer = { readonly id: string; readonly role: StaffRole };
 
 export type QueueItem = {
   readonly row: QueueRow;
-  readonly badge: SlaBadge | null;
+  /** The soonest running clock of the deadline engine, or null once closed. */
+  readonly badge: CaseClock | null;
 };
 
 export type QueueView = {
@@ -89,21 +90,11 @@ export async function loadQueue(db: Db, viewer: QueueViewer, q: QueueQuery, opts
   const page = rows.slice(0, QUEUE_PAGE_SIZE);
   const last = page[page.length - 1];
   return {
-    items: page.map((row) => ({ row, badge: slaBadge(badgeFacts(row), now) })),
+    items: page.map((row) => ({ row, badge: nextClock(clockFactsOf(row), now) })),
     nextCursor: rows.length > QUEUE_PAGE_SIZE && last ? encodeCursor(q.sort, last) : null,
     counts: REPORT_STATUSES.map((status) => ({ status, n: counts[status] ?? 0 })),
     totalOpen: OPEN_STATUSES.reduce((sum, s) => sum + (counts[s] ?? 0), 0),
     myOpen,
     reviewers: reviewers.map((r) => ({ id: r.id, username: r.username })),
-  };
-}
-
-function badgeFacts(row: QueueRow) {
-  return {
-    status: row.status,
-    severity: row.severity,
-    createdAt: new Date(row.created_at),
-    triageDueAt: new Date(row.triage_due_at),
-    feedbackDueAt: new Date(row.feedback_due_at),
   };
 }

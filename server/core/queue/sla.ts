@@ -1,5 +1,5 @@
 import type { Settings } from '../settings/definitions.js';
-import type { ReportStatus, Severity } from '../reports/lifecycle.js';
+import type { Severity } from '../reports/lifecycle.js';
 
 /**
  * Service-level timers (DESIGN §5). Configured ones: a critical tip is triaged within minutes,
@@ -17,8 +17,8 @@ export const DEFAULT_SLA_POLICY: SlaPolicy = Object.freeze({ criticalTriageMinut
 
 export const OUTER_ACK_MS = 7 * 24 * 3600 * 1000;
 export const OUTER_FIRST_FEEDBACK_MS = 90 * 24 * 3600 * 1000;
-/** A deadline closer than this is shown as "due soon" (and matched by the queue's due-soon filter). */
-export const DUE_SOON_MS = 24 * 3600 * 1000;
+/** After acknowledgement the reporter hears from us within 7 days (issue 13; the deadline engine's first-feedback clock). */
+export const FIRST_FEEDBACK_MS = 7 * 24 * 3600 * 1000;
 
 const HOUR_MS = 3600 * 1000;
 const DAY_MS = 24 * HOUR_MS;
@@ -46,45 +46,15 @@ export function triageDueAt(createdAt: Date, severity: Severity, policy: SlaPoli
   return new Date(createdAt.getTime() + Math.min(window, OUTER_ACK_MS));
 }
 
-/** The first feedback after acknowledgement: the configured cadence, but never later than 3 months. */
+/**
+ * The first feedback after acknowledgement: within 7 days, or sooner when the configured cadence is
+ * shorter. The deadline engine (alerts/deadlines.ts) runs the same clock from the same constant.
+ */
 export function firstFeedbackDueAt(acknowledgedAt: Date, policy: SlaPolicy): Date {
-  return new Date(acknowledgedAt.getTime() + Math.min(policy.feedbackDays * DAY_MS, OUTER_FIRST_FEEDBACK_MS));
+  return new Date(acknowledgedAt.getTime() + Math.min(policy.feedbackDays * DAY_MS, FIRST_FEEDBACK_MS, OUTER_FIRST_FEEDBACK_MS));
 }
 
 /** After a reviewer wrote to the reporter: the next feedback is due one cadence later. */
 export function nextFeedbackDueAt(now: Date, policy: SlaPolicy): Date {
   return new Date(now.getTime() + policy.feedbackDays * DAY_MS);
-}
-
-export type SlaBadge = {
-  /** What is due: triage (critical), acknowledgement, the 7-day legal bound, or reporter feedback. */
-  readonly kind: 'triage' | 'ack' | 'legal_ack' | 'feedback';
-  readonly state: 'overdue' | 'due_soon' | 'ok';
-  readonly dueAt: Date;
-};
-
-export type SlaFacts = {
-  readonly status: ReportStatus;
-  readonly severity: Severity;
-  readonly createdAt: Date;
-  readonly triageDueAt: Date;
-  readonly feedbackDueAt: Date;
-};
-
-/** The badge the queue and the case page show; computed from plaintext metadata only. */
-export function slaBadge(facts: SlaFacts, now: Date): SlaBadge | null {
-  if (facts.status === 'closed') return null;
-  if (facts.status === 'new') {
-    const legalBound = new Date(facts.createdAt.getTime() + OUTER_ACK_MS);
-    if (legalBound.getTime() <= now.getTime()) return { kind: 'legal_ack', state: 'overdue', dueAt: legalBound };
-    const dueAt = facts.triageDueAt.getTime() < legalBound.getTime() ? facts.triageDueAt : legalBound;
-    return { kind: facts.severity === 'critical' ? 'triage' : 'ack', state: stateOf(dueAt, now), dueAt };
-  }
-  return { kind: 'feedback', state: stateOf(facts.feedbackDueAt, now), dueAt: facts.feedbackDueAt };
-}
-
-function stateOf(dueAt: Date, now: Date): SlaBadge['state'] {
-  const left = dueAt.getTime() - now.getTime();
-  if (left <= 0) return 'overdue';
-  return left < DUE_SOON_MS ? 'due_soon' : 'ok';
 }

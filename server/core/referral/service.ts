@@ -130,7 +130,7 @@ export async function createReferral(ctx: AppContext, staff: StaffPrincipal, cas
     notesKey.fill(0);
     const pending = (await readSettings(ctx, trx))['referrals.requireSecondApproval'];
     await insertReferral(trx, { id, reportId: c.row.id, channel: form.channel, referredAt: form.referredAt, identityShared: form.identityShared, status: pending ? 'pending_approval' : 'referred', detailsSealed, createdBy: staff.id });
-    if (pending) await updateCase(trx, c.row.id, { referral_status: 'pending_approval' });
+    if (pending) await updateCase(trx, c.row.id, { referral_status: 'pending_approval', referral_pending_since: c.row.referral_pending_since ?? new Date() });
     if (pending) await recordAlertEvent(trx, { type: 'referral.awaiting_approval', reportId: c.row.id, requestedBy: staff.id });
     else await putOnRecord(ctx, trx, c);
     await auditCase(trx, staff, c, 'referral.created', { channel: form.channel, identityShared: form.identityShared, attachments: chosen.length, pendingApproval: pending }, id);
@@ -140,7 +140,8 @@ export async function createReferral(ctx: AppContext, staff: StaffPrincipal, cas
 
 /** The referral counts: the case moves to 'referred' and the reporter reads "referred to the competent authority". */
 async function putOnRecord(ctx: AppContext, trx: Transaction<DB>, c: OpenCase): Promise<void> {
-  await moveStatus(ctx, trx, c, 'referred', { notify: 'referred', extra: { referral_status: 'referred' } });
+  // Recording or approving a referral ends the wait for a decision (the referral-decision clock).
+  await moveStatus(ctx, trx, c, 'referred', { notify: 'referred', extra: { referral_status: 'referred', referral_pending_since: null } });
 }
 
 /** Four-eyes approval by a reviewer other than the one who recorded the referral. */

@@ -21,6 +21,16 @@ export type OpenSession = {
   readonly createdAt: Date;
 };
 
+/**
+ * The latest a session seen now can last: the idle limit from now, or its absolute limit, whichever
+ * comes first (pages show it as static text). Activity within TOUCH_AFTER_MS may not move the idle
+ * clock, so the idle end is shown one touch interval early rather than late.
+ */
+export function sessionLastsUntil(kind: SessionKind, createdAt: Date, now: Date): Date {
+  const policy = SESSION_POLICIES[kind];
+  return new Date(Math.min(now.getTime() + policy.idleSeconds * 1000 - TOUCH_AFTER_MS, createdAt.getTime() + policy.absoluteSeconds * 1000));
+}
+
 // Touching last_seen_at on every request would turn every page view into a write.
 const TOUCH_AFTER_MS = 60_000;
 

@@ -11,7 +11,7 @@ export interface SettingsTable {
   updated_by: string | null;
 }
 
-/** The organisation's logo (migration 20261202_2000); at most one row. */
+/** The organisation's logo (migration 20261202_2100); at most one row. */
 export interface OrganisationLogoTable {
   id: Generated<number>;
   image: Bytes;

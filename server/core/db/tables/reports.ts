@@ -45,6 +45,10 @@ export interface ReportsTable {
   protection_requested_at: NullableTimestamp;
   /** When a reviewer first wrote to the reporter (migration 20261202_1400); statistics only. */
   first_feedback_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** The last time a reviewer wrote to the reporter (migration 20261202_2000); the feedback clock starts there. */
+  last_feedback_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** Since when a referral waits for its second approval, or null (migration 20261202_2000). */
+  referral_pending_since: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   /** Generated (migration 0005): triage deadline while new, feedback deadline while open, null once closed. */
   next_due_at: ColumnType<Date | null, never, never>;
   /** Generated (migration 0005): critical 3, high 2, normal 1, low 0. */
