@@ -5,14 +5,15 @@ import { dayStart, shiftDay, type StatsFilter } from './schema.js';
 /**
  * Statistics queries. They read plaintext triage metadata only (dates, channel, categories,
  * province, severity, status, outcome, referral and identity-request rows, company names) and
- * never a sealed column. Each date-ranged query is a range scan of reports_stats_idx (migration
+ * never a sealed column. Counts come from the daily roll-up (rollup.ts); what a roll-up cannot
+ * hold (medians and p90, deadlines against `now`) is a range scan of reports_stats_idx (migration
  * 20261202_1400), which holds every column read here, so no request scans the table.
  */
 
 type Where = RawBuilder<unknown>;
 
 /** The filter as SQL on `reports` aliased r. */
-function reportFilter(f: StatsFilter, opts: { dates?: boolean } = {}): Where {
+export function reportFilter(f: StatsFilter, opts: { dates?: boolean } = {}): Where {
   const parts: RawBuilder<unknown>[] = [];
   if (opts.dates !== false) {
     parts.push(sql`r.created_at >= ${dayStart(f.from)}`, sql`r.created_at < ${dayStart(shiftDay(f.to, 1))}`);
@@ -21,32 +22,6 @@ function reportFilter(f: StatsFilter, opts: { dates?: boolean } = {}): Where {
   if (f.province) parts.push(sql`r.province = ${f.province}`);
   if (f.category) parts.push(sql`r.categories @> array[${f.category}]::text[]`);
   return parts.length ? sql.join(parts, sql` and `) : sql`true`;
-}
-
-// Weeks start on Monday, Beijing time (the reviewers' and the regulator's calendar).
-const WEEK = sql`to_char(date_trunc('week', (r.created_at at time zone 'UTC') + interval '8 hours'), 'YYYY-MM-DD')`;
-
-export type WeekCount = { week: string; key: string; n: number };
-
-export async function weeklyByChannel(db: Executor, f: StatsFilter): Promise<WeekCount[]> {
-  const { rows } = await sql<WeekCount>`
-    select ${WEEK} as week, r.channel as key, count(*)::int as n
-    from reports r where ${reportFilter(f)} group by 1, 2 order by 1, 2`.execute(db);
-  return rows;
-}
-
-export async function weeklyByCategory(db: Executor, f: StatsFilter): Promise<WeekCount[]> {
-  const { rows } = await sql<WeekCount>`
-    select ${WEEK} as week, c.code as key, count(*)::int as n
-    from reports r cross join lateral unnest(r.categories) as c(code)
-    where ${reportFilter(f)} group by 1, 2 order by 1, 2`.execute(db);
-  return rows;
-}
-
-export async function byProvince(db: Executor, f: StatsFilter): Promise<{ key: string | null; n: number }[]> {
-  const { rows } = await sql<{ key: string | null; n: number }>`
-    select r.province as key, count(*)::int as n from reports r where ${reportFilter(f)} group by 1 order by 2 desc, 1`.execute(db);
-  return rows;
 }
 
 export type TimingRow = {
@@ -96,32 +71,6 @@ export async function timings(db: Executor, f: StatsFilter, feedbackWindowSecond
     ack_median: num(row.ack_median), ack_p90: num(row.ack_p90),
     fb_median: num(row.fb_median), fb_p90: num(row.fb_p90),
   };
-}
-
-/** Open cases by age today, whatever the date range (the backlog is a state, not a flow). */
-export async function openBacklog(db: Executor, f: StatsFilter, now: Date): Promise<{ bucket: number; n: number }[]> {
-  const age = sql`extract(epoch from (${now}::timestamptz - r.created_at)) / 86400`;
-  const { rows } = await sql<{ bucket: number; n: number }>`
-    select case when ${age} < 1 then 0 when ${age} < 7 then 1 when ${age} < 30 then 2 when ${age} < 90 then 3 else 4 end as bucket,
-      count(*)::int as n
-    from reports r where r.status <> 'closed' and ${reportFilter(f, { dates: false })} group by 1 order by 1`.execute(db);
-  return rows.map((r) => ({ bucket: Number(r.bucket), n: r.n }));
-}
-
-export async function outcomes(db: Executor, f: StatsFilter): Promise<{ key: string; n: number }[]> {
-  const { rows } = await sql<{ key: string; n: number }>`
-    select r.outcome as key, count(*)::int as n from reports r
-    where r.status = 'closed' and r.outcome is not null and ${reportFilter(f)} group by 1 order by 1`.execute(db);
-  return rows;
-}
-
-/** Referrals that took effect (four-eyes approved where required), by where they went. */
-export async function referralsByChannel(db: Executor, f: StatsFilter): Promise<{ key: string; n: number }[]> {
-  const { rows } = await sql<{ key: string; n: number }>`
-    select x.channel as key, count(distinct x.report_id)::int as n
-    from referrals x join reports r on r.id = x.report_id
-    where x.status = 'referred' and ${reportFilter(f)} group by 1 order by 1`.execute(db);
-  return rows;
 }
 
 /** Identity-access requests made in the range (by their own date), and how they were decided. */
