@@ -20,7 +20,7 @@ export type StatsData = {
   readonly outcomes: { key: string; n: number }[];
   readonly referrals: { key: string; n: number }[];
   readonly identityRequests: { key: string; n: number }[];
-  readonly participation: { company: string; employees: number; outlets: number }[];
+  readonly participation: repo.CompanyParticipation[];
 };
 
 /**
