@@ -122,7 +122,7 @@ export async function openBacklog(db: Executor, f: StatsFilter, now: Date, repor
   const dayAge = sql`extract(epoch from (${now}::timestamptz - ${startOf(sql`d.day`)})) / 86400`;
   const whole = await sql<{ bucket: number; n: number }>`
     select ${bucketOf(dayAge)} as bucket, sum(d.open)::int as n from stats_daily d
-    where d.day <> all(${cutDays}::date[]) and ${dailyFilter(f, { dates: false })} group by 1`.execute(db);
+    where d.open > 0 and d.day <> all(${cutDays}::date[]) and ${dailyFilter(f, { dates: false })} group by 1`.execute(db);
   const tipAge = sql`extract(epoch from (${now}::timestamptz - r.created_at)) / 86400`;
   const ranges = cutDays.map((day) => sql`(r.created_at >= ${startOf(sql`${day}::date`)} and r.created_at < ${startOf(sql`${day}::date + 1`)})`);
   const cutThrough = await sql<{ bucket: number; n: number }>`
