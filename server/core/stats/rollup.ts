@@ -26,7 +26,15 @@ async function rebuild(db: Executor): Promise<number> {
   // reads what this one wrote. A change committed meanwhile marks its day again for the next read.
   const { rows } = await sql<{ day: string }>`with stale as (delete from stats_stale_days returning day) select day::text as day from stale`.execute(db);
   if (rows.length === 0) return 0;
-  const days = rows.map((r) => r.day);
+  const days = rows.map((r) => r.day).sort();
+  // A month of days per statement: a full rebuild (every day marked) stays far below the query timeout.
+  for (let i = 0; i < days.length; i += DAYS_PER_STATEMENT) await rebuildDays(db, days.slice(i, i + DAYS_PER_STATEMENT));
+  return days.length;
+}
+
+const DAYS_PER_STATEMENT = 31;
+
+async function rebuildDays(db: Executor, days: string[]): Promise<void> {
   await sql`delete from stats_daily where day = any(${days}::date[])`.execute(db);
   const closed = REPORT_OUTCOMES.map((o) => sql`count(*) filter (where r.status = 'closed' and r.outcome = ${o})::int`);
   const referred = REFERRAL_CHANNEL_ORDER.map((c) => sql`count(*) filter (where ${c} = any(x.channels))::int`);
@@ -39,7 +47,6 @@ async function rebuild(db: Executor): Promise<number> {
     join reports r on r.created_at >= ${startOf(sql`d.day`)} and r.created_at < ${startOf(sql`d.day + 1`)}
     left join lateral (select array_agg(distinct f.channel) as channels from referrals f where f.report_id = r.id and f.status = 'referred') x on true
     group by d.day, cube(r.channel, r.province, r.categories)`.execute(db);
-  return days.length;
 }
 
 type Dimension = 'channel' | 'province' | 'categories';
