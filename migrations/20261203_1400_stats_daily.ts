@@ -41,8 +41,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       to_other integer not null
     )`.execute(db);
   await sql`create index stats_daily_dims_day_idx on stats_daily (dims, day)`.execute(db);
+  // A province filter keeps the finer groupings (up to one row per category set and channel a day): go straight to the province's rows.
+  await sql`create index stats_daily_province_idx on stats_daily (dims, province, day)`.execute(db);
   // The backlog reads every day, but only the rows with cases still open: old days are mostly closed.
-  await sql`create index stats_daily_open_idx on stats_daily (dims, day) include (channel, province, categories, open) where open > 0`.execute(db);
+  await sql`create index stats_daily_open_idx on stats_daily (dims, province, day) include (channel, categories, open) where open > 0`.execute(db);
   await sql`create table stats_stale_days (day date primary key)`.execute(db);
 
   await sql`

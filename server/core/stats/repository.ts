@@ -40,8 +40,9 @@ export type TimingRow = {
  * the deadline passed.
  */
 export async function timings(db: Executor, f: StatsFilter, feedbackWindowSeconds: number, now: Date): Promise<TimingRow> {
-  const ackSecs = sql`extract(epoch from (r.acknowledged_at - r.created_at))`;
-  const fbSecs = sql`extract(epoch from (r.first_feedback_at - r.acknowledged_at))`;
+  // date_part gives float8, which percentile_cont sorts directly; extract would build numerics first.
+  const ackSecs = sql`date_part('epoch', r.acknowledged_at - r.created_at)`;
+  const fbSecs = sql`date_part('epoch', r.first_feedback_at - r.acknowledged_at)`;
   const crit = sql`r.severity = 'critical'`;
   const fbDeadline = sql`r.acknowledged_at + make_interval(secs => ${feedbackWindowSeconds})`;
   // One ordered aggregate per measure gives both percentiles from one sort.
