@@ -1,7 +1,9 @@
 import { sql } from 'kysely';
 import type { TestApp } from '../helpers/app.js';
 import { submitTestReport } from '../helpers/reports.js';
+import { expect } from 'vitest';
 import { createEmployee, createTestOutlet } from '../helpers/employees.js';
+import { insertCredit } from '../../server/core/rewards/repository.js';
 
 /** Words only a reporter typed: none may appear on a statistics page or in an export. */
 export const STATS_CANARY = 'CANARYSTATS7Q4';
@@ -31,7 +33,10 @@ type Spec = {
  * - 5 first feedbacks 24, 48, 72, 96, 120 h after acknowledgement (median 72.0, p90 110.4);
  * - 5 referred to the 12339 hotline and closed, 4 closed unfounded, 6 open (aged 7–30 days on 11-20);
  * - identity requests: 5 approved, 1 denied;
- * - employee accounts: 5 at 顺丰速运 (2 outlets), 2 at 小件快递 (pooled, "<5").
+ * - employee accounts: 5 at 顺丰速运 (2 outlets), 2 at 小件快递 (pooled, "<5");
+ * - case credits in November: 5 for 顺丰速运, 6 for 韵达快递 (no employee accounts: named for its
+ *   credits alone), 2 for 小件快递 (pooled, "<5"); one more for 顺丰速运 in October (out of range).
+ *   All credited cases are public tips: filtered to employee tips, no credits are counted.
  */
 export function fixtureSpecs(): Spec[] {
   const specs: Spec[] = [];
@@ -84,7 +89,23 @@ export async function buildStatsFixture(t: TestApp, staffId: string): Promise<{ 
   }
   await employees(t, '顺丰速运', [3, 2]);
   await employees(t, '小件快递', [2]);
+  const reportIds = ids.map((r) => r.id);
+  await credits(t, staffId, '顺丰速运', reportIds.slice(0, 5), '2026-11-15T12:00:00');
+  await credits(t, staffId, '韵达快递', reportIds.slice(0, 6), '2026-11-16T12:00:00');
+  await credits(t, staffId, '小件快递', reportIds.slice(6, 8), '2026-11-17T12:00:00');
+  await credits(t, staffId, '顺丰速运', reportIds.slice(10, 11), '2026-10-20T12:00:00');
   return { caseNumbers };
+}
+
+/** Credits a company on each case through the rewards repository, dated `when` (Beijing time). */
+async function credits(t: TestApp, staffId: string, company: string, reportIds: string[], when: string): Promise<void> {
+  const db = t.database.db;
+  const outlet = await createTestOutlet(t, { company, province: 'GD' });
+  const { organisation_id: organisationId } = await db.selectFrom('outlets').select('organisation_id').where('id', '=', outlet.id).executeTakeFirstOrThrow();
+  for (const reportId of reportIds) {
+    expect(await insertCredit(db, { reportId, organisationId, outletId: outlet.id, creditedBy: staffId })).toBe(true);
+    await db.updateTable('case_credits').set({ created_at: at(when) }).where('report_id', '=', reportId).where('organisation_id', '=', organisationId).execute();
+  }
 }
 
 /** One employee joins through the real form per outlet; the others are copies of that row (the statistics read only outlet and dates). */

@@ -82,11 +82,28 @@ describe('figures against the hand-computed fixture', () => {
     expect(cellText(tables, 'identity', 'denied')).toBe('<5');
   });
 
-  it('names no company below the threshold', () => {
+  it('names no company below the threshold, counting employee accounts, outlets and case credits', () => {
     const participation = tables.find((x) => x.id === 'participation')!;
+    expect(participation.columns).toEqual(['Employee accounts', 'Outlets taking part', 'Case credits (risks removed)']);
     expect(participation.rows.map((r) => [r.label, ...r.cells.map((c) => c.text)])).toEqual([
-      ['顺丰速运', '5', '<5'],
-      ['Other companies (each below the threshold, pooled)', '<5', '<5'],
+      ['顺丰速运', '5', '<5', '5'],
+      ['韵达快递', '0', '0', '6'],
+      ['Other companies (each below the threshold, pooled)', '<5', '<5', '<5'],
+    ]);
+  });
+
+  it('counts case credits by their date and on the cases the filters match', async () => {
+    const now = new Date('2026-11-20T12:00:00+08:00');
+    const credits = async (filter: { from: string; to: string; channel?: 'employee' }) =>
+      Object.fromEntries((await loadStatistics(t.database.db, filter, DEFAULT_SLA_POLICY, now)).participation.map((c) => [c.company, c.credits]));
+    expect(await credits({ from: '2026-10-01', to: '2026-10-31' })).toEqual({ 顺丰速运: 1, 小件快递: 0 });
+    expect(await credits({ from: '2026-10-01', to: '2026-11-30' })).toEqual({ 顺丰速运: 6, 韵达快递: 6, 小件快递: 2 });
+    expect(await credits({ from: '2026-11-01', to: '2026-11-30', channel: 'employee' })).toEqual({ 顺丰速运: 0, 小件快递: 0 });
+    // At a threshold of 6, 韵达快递's 6 credits are shown; 顺丰速运 (5 and 5) joins the pool.
+    const at6 = presentStatistics('en', await loadStatistics(t.database.db, { from: '2026-11-01', to: '2026-11-30' }, DEFAULT_SLA_POLICY, now), 6);
+    expect(at6.find((x) => x.id === 'participation')!.rows.map((r) => [r.label, ...r.cells.map((c) => c.text)])).toEqual([
+      ['韵达快递', '0', '0', '6'],
+      ['Other companies (each below the threshold, pooled)', '7', '<6', '7'],
     ]);
   });
 
@@ -153,6 +170,8 @@ describe('exports', () => {
     const text = res.text;
     expect(text).toContain('Tips per week by channel,2026-11-09,Delivery staff,<5');
     expect(text).toContain('Tips per week by channel,2026-11-09,Anonymous public,5');
+    expect(text).toContain('Participation per courier company,韵达快递,Case credits (risks removed),6');
+    expect(text).toContain('Participation per courier company,"Other companies (each below the threshold, pooled)",Case credits (risks removed),<5');
     expect(text).not.toContain(STATS_CANARY);
     expect(text).not.toContain('可疑物品');
     const after = await exportsAudited();
@@ -174,6 +193,11 @@ describe('exports', () => {
     const sheet = book.worksheets.find((s) => s.name.includes('by channel'))!;
     const rows = sheet.getSheetValues().filter(Boolean).map((r) => (r as unknown[]).slice(1));
     expect(rows).toContainEqual(['2026-11-09', 5, '<5']);
+    const companies = book.worksheets.find((s) => s.name.includes('Participation'))!;
+    const companyRows = companies.getSheetValues().filter(Boolean).map((r) => (r as unknown[]).slice(1));
+    expect(companyRows).toContainEqual(['Courier company', 'Employee accounts', 'Outlets taking part', 'Case credits (risks removed)']);
+    expect(companyRows).toContainEqual(['韵达快递', 0, 0, 6]);
+    expect(companyRows).toContainEqual(['顺丰速运', 5, '<5', 5]);
     const all = book.worksheets.flatMap((s) => s.getSheetValues().flat().map(String)).join('\n');
     expect(all).not.toContain(STATS_CANARY);
     expect((await exportsAudited()).length).toBe(before + 1);

@@ -157,23 +157,26 @@ function identity(tr: Tr, data: StatsData, min: number): StatsTable {
   };
 }
 
-/** No company below the threshold is named: those are pooled into one row, itself suppressed if small. */
+/**
+ * A company is named only when one of its figures reaches the threshold; the others are pooled
+ * into one row, itself suppressed where small. Every cell is suppressed below the threshold.
+ */
 function participation(tr: Tr, data: StatsData, min: number): StatsTable {
-  const shown = data.participation.filter((c) => c.employees >= min);
-  const pooled = data.participation.filter((c) => c.employees < min);
-  const rows: StatsRow[] = shown.map((c) => ({ label: c.company, cells: [countCell(c.employees, min), countCell(c.outlets, min)] }));
+  const named = (c: StatsData['participation'][number]) => c.employees >= min || c.credits >= min;
+  const cells = (c: { employees: number; outlets: number; credits: number }) => [countCell(c.employees, min), countCell(c.outlets, min), countCell(c.credits, min)];
+  const rows: StatsRow[] = data.participation.filter(named).map((c) => ({ label: c.company, cells: cells(c) }));
+  const pooled = data.participation.filter((c) => !named(c));
   if (pooled.length) {
-    const employees = pooled.reduce((s, c) => s + c.employees, 0);
-    const outlets = pooled.reduce((s, c) => s + c.outlets, 0);
-    rows.push({ label: tr('stats.otherCompanies'), cells: [countCell(employees, min), countCell(outlets, min)] });
+    const sum = (k: 'employees' | 'outlets' | 'credits') => pooled.reduce((s, c) => s + c[k], 0);
+    rows.push({ label: tr('stats.otherCompanies'), cells: cells({ employees: sum('employees'), outlets: sum('outlets'), credits: sum('credits') }) });
   }
   return {
     id: 'participation',
     ...heading(tr, 'participation'),
     corner: tr('stats.columns.company'),
-    columns: [tr('stats.columns.employees'), tr('stats.columns.outlets')],
+    columns: [tr('stats.columns.employees'), tr('stats.columns.outlets'), tr('stats.columns.credits')],
     rows,
-    chart: rows.length ? { kind: 'hbar', columns: [0] } : undefined,
+    chart: rows.length ? { kind: 'hbar', columns: [0, 2] } : undefined,
   };
 }
 

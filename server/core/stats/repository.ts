@@ -5,14 +5,15 @@ import { dayStart, shiftDay, type StatsFilter } from './schema.js';
 /**
  * Statistics queries. They read plaintext triage metadata only (dates, channel, categories,
  * province, severity, status, outcome, referral and identity-request rows, company names) and
- * never a sealed column. Each date-ranged query is a range scan of reports_stats_idx (migration
+ * never a sealed column. Counts come from the daily roll-up (rollup.ts); what a roll-up cannot
+ * hold (medians and p90, deadlines against `now`) is a range scan of reports_stats_idx (migration
  * 20261202_1400), which holds every column read here, so no request scans the table.
  */
 
 type Where = RawBuilder<unknown>;
 
 /** The filter as SQL on `reports` aliased r. */
-function reportFilter(f: StatsFilter, opts: { dates?: boolean } = {}): Where {
+export function reportFilter(f: StatsFilter, opts: { dates?: boolean } = {}): Where {
   const parts: RawBuilder<unknown>[] = [];
   if (opts.dates !== false) {
     parts.push(sql`r.created_at >= ${dayStart(f.from)}`, sql`r.created_at < ${dayStart(shiftDay(f.to, 1))}`);
@@ -21,32 +22,6 @@ function reportFilter(f: StatsFilter, opts: { dates?: boolean } = {}): Where {
   if (f.province) parts.push(sql`r.province = ${f.province}`);
   if (f.category) parts.push(sql`r.categories @> array[${f.category}]::text[]`);
   return parts.length ? sql.join(parts, sql` and `) : sql`true`;
-}
-
-// Weeks start on Monday, Beijing time (the reviewers' and the regulator's calendar).
-const WEEK = sql`to_char(date_trunc('week', (r.created_at at time zone 'UTC') + interval '8 hours'), 'YYYY-MM-DD')`;
-
-export type WeekCount = { week: string; key: string; n: number };
-
-export async function weeklyByChannel(db: Executor, f: StatsFilter): Promise<WeekCount[]> {
-  const { rows } = await sql<WeekCount>`
-    select ${WEEK} as week, r.channel as key, count(*)::int as n
-    from reports r where ${reportFilter(f)} group by 1, 2 order by 1, 2`.execute(db);
-  return rows;
-}
-
-export async function weeklyByCategory(db: Executor, f: StatsFilter): Promise<WeekCount[]> {
-  const { rows } = await sql<WeekCount>`
-    select ${WEEK} as week, c.code as key, count(*)::int as n
-    from reports r cross join lateral unnest(r.categories) as c(code)
-    where ${reportFilter(f)} group by 1, 2 order by 1, 2`.execute(db);
-  return rows;
-}
-
-export async function byProvince(db: Executor, f: StatsFilter): Promise<{ key: string | null; n: number }[]> {
-  const { rows } = await sql<{ key: string | null; n: number }>`
-    select r.province as key, count(*)::int as n from reports r where ${reportFilter(f)} group by 1 order by 2 desc, 1`.execute(db);
-  return rows;
 }
 
 export type TimingRow = {
@@ -65,63 +40,36 @@ export type TimingRow = {
  * the deadline passed.
  */
 export async function timings(db: Executor, f: StatsFilter, feedbackWindowSeconds: number, now: Date): Promise<TimingRow> {
-  const ackSecs = sql`extract(epoch from (r.acknowledged_at - r.created_at))`;
-  const fbSecs = sql`extract(epoch from (r.first_feedback_at - r.acknowledged_at))`;
+  // date_part gives float8, which percentile_cont sorts directly; extract would build numerics first.
+  const ackSecs = sql`date_part('epoch', r.acknowledged_at - r.created_at)`;
+  const fbSecs = sql`date_part('epoch', r.first_feedback_at - r.acknowledged_at)`;
   const crit = sql`r.severity = 'critical'`;
   const fbDeadline = sql`r.acknowledged_at + make_interval(secs => ${feedbackWindowSeconds})`;
-  const { rows } = await sql<TimingRow>`
+  // One ordered aggregate per measure gives both percentiles from one sort.
+  const { rows } = await sql<TimingRow & Record<'crit_p' | 'ack_p' | 'fb_p', unknown[] | null>>`
     select count(*)::int as total,
       count(r.acknowledged_at) filter (where ${crit})::int as crit_n,
-      percentile_cont(0.5) within group (order by ${ackSecs}) filter (where ${crit}) as crit_median,
-      percentile_cont(0.9) within group (order by ${ackSecs}) filter (where ${crit}) as crit_p90,
+      percentile_cont(array[0.5, 0.9]::float8[]) within group (order by ${ackSecs}) filter (where ${crit}) as crit_p,
       count(*) filter (where ${crit} and r.acknowledged_at <= r.triage_due_at)::int as crit_ok,
       count(*) filter (where ${crit} and (r.acknowledged_at is not null or r.triage_due_at < ${now}))::int as crit_due,
       count(r.acknowledged_at) filter (where not ${crit})::int as ack_n,
-      percentile_cont(0.5) within group (order by ${ackSecs}) filter (where not ${crit}) as ack_median,
-      percentile_cont(0.9) within group (order by ${ackSecs}) filter (where not ${crit}) as ack_p90,
+      percentile_cont(array[0.5, 0.9]::float8[]) within group (order by ${ackSecs}) filter (where not ${crit}) as ack_p,
       count(*) filter (where not ${crit} and r.acknowledged_at <= r.triage_due_at)::int as ack_ok,
       count(*) filter (where not ${crit} and (r.acknowledged_at is not null or r.triage_due_at < ${now}))::int as ack_due,
       count(r.first_feedback_at) filter (where r.acknowledged_at is not null)::int as fb_n,
-      percentile_cont(0.5) within group (order by ${fbSecs}) as fb_median,
-      percentile_cont(0.9) within group (order by ${fbSecs}) as fb_p90,
+      percentile_cont(array[0.5, 0.9]::float8[]) within group (order by ${fbSecs}) as fb_p,
       count(*) filter (where r.first_feedback_at <= ${fbDeadline})::int as fb_ok,
       count(*) filter (where r.first_feedback_at is not null or ${fbDeadline} < ${now})::int as fb_due,
       count(r.referral_status)::int as referred
     from reports r where ${reportFilter(f)}`.execute(db);
-  const row = rows[0]!;
+  const { crit_p, ack_p, fb_p, ...row } = rows[0]!;
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   return {
     ...row,
-    crit_median: num(row.crit_median), crit_p90: num(row.crit_p90),
-    ack_median: num(row.ack_median), ack_p90: num(row.ack_p90),
-    fb_median: num(row.fb_median), fb_p90: num(row.fb_p90),
+    crit_median: num(crit_p?.[0]), crit_p90: num(crit_p?.[1]),
+    ack_median: num(ack_p?.[0]), ack_p90: num(ack_p?.[1]),
+    fb_median: num(fb_p?.[0]), fb_p90: num(fb_p?.[1]),
   };
-}
-
-/** Open cases by age today, whatever the date range (the backlog is a state, not a flow). */
-export async function openBacklog(db: Executor, f: StatsFilter, now: Date): Promise<{ bucket: number; n: number }[]> {
-  const age = sql`extract(epoch from (${now}::timestamptz - r.created_at)) / 86400`;
-  const { rows } = await sql<{ bucket: number; n: number }>`
-    select case when ${age} < 1 then 0 when ${age} < 7 then 1 when ${age} < 30 then 2 when ${age} < 90 then 3 else 4 end as bucket,
-      count(*)::int as n
-    from reports r where r.status <> 'closed' and ${reportFilter(f, { dates: false })} group by 1 order by 1`.execute(db);
-  return rows.map((r) => ({ bucket: Number(r.bucket), n: r.n }));
-}
-
-export async function outcomes(db: Executor, f: StatsFilter): Promise<{ key: string; n: number }[]> {
-  const { rows } = await sql<{ key: string; n: number }>`
-    select r.outcome as key, count(*)::int as n from reports r
-    where r.status = 'closed' and r.outcome is not null and ${reportFilter(f)} group by 1 order by 1`.execute(db);
-  return rows;
-}
-
-/** Referrals that took effect (four-eyes approved where required), by where they went. */
-export async function referralsByChannel(db: Executor, f: StatsFilter): Promise<{ key: string; n: number }[]> {
-  const { rows } = await sql<{ key: string; n: number }>`
-    select x.channel as key, count(distinct x.report_id)::int as n
-    from referrals x join reports r on r.id = x.report_id
-    where x.status = 'referred' and ${reportFilter(f)} group by 1 order by 1`.execute(db);
-  return rows;
 }
 
 /** Identity-access requests made in the range (by their own date), and how they were decided. */
@@ -136,17 +84,33 @@ export async function identityRequests(db: Executor, f: StatsFilter): Promise<{ 
 }
 
 /**
- * Participation per courier company: employee accounts joined (active at the end of the range)
- * and outlets with at least one of them. Never tips per company: an employee tip is not linkable
- * to its outlet in clear (DESIGN §3), and these counts do not try to link it.
+ * Participation per courier company: employee accounts joined (active at the end of the range),
+ * outlets with at least one of them, and case credits (art. 38 (4): the company or one of its
+ * outlets removed a risk on its own initiative) recorded in the range on a case the filters match.
+ * Never tips per company: an employee tip is not linkable to its outlet in clear (DESIGN §3), and
+ * these counts do not try to link it.
  */
-export async function participation(db: Executor, f: StatsFilter): Promise<{ company: string; employees: number; outlets: number }[]> {
+export type CompanyParticipation = { company: string; employees: number; outlets: number; credits: number };
+
+export async function participation(db: Executor, f: StatsFilter): Promise<CompanyParticipation[]> {
+  const start = dayStart(f.from);
   const end = dayStart(shiftDay(f.to, 1));
-  const { rows } = await sql<{ company: string; employees: number; outlets: number }>`
-    select o.name as company, count(e.id)::int as employees, count(distinct e.outlet_id)::int as outlets
-    from organisations o join outlets t on t.organisation_id = o.id join employees e on e.outlet_id = t.id
-    where e.created_at < ${end} and (e.deactivated_at is null or e.deactivated_at >= ${end})
-      ${f.province ? sql`and t.province = ${f.province}` : sql``}
-    group by o.name order by 2 desc, 1`.execute(db);
+  const { rows } = await sql<CompanyParticipation>`
+    with staff_counts as (
+      select t.organisation_id as id, count(e.id)::int as employees, count(distinct e.outlet_id)::int as outlets
+      from outlets t join employees e on e.outlet_id = t.id
+      where e.created_at < ${end} and (e.deactivated_at is null or e.deactivated_at >= ${end})
+        ${f.province ? sql`and t.province = ${f.province}` : sql``}
+      group by 1
+    ), credit_counts as (
+      select c.organisation_id as id, count(*)::int as credits
+      from case_credits c join reports r on r.id = c.report_id
+      where c.created_at >= ${start} and c.created_at < ${end} and ${reportFilter(f, { dates: false })}
+      group by 1
+    )
+    select o.name as company, coalesce(s.employees, 0) as employees, coalesce(s.outlets, 0) as outlets, coalesce(c.credits, 0) as credits
+    from organisations o left join staff_counts s on s.id = o.id left join credit_counts c on c.id = o.id
+    where s.id is not null or c.id is not null
+    order by 2 desc, 4 desc, 1`.execute(db);
   return rows;
 }

@@ -10,7 +10,7 @@ import { zh } from './text.js';
 export type BrowserStaff = { username: string; password: string; totpSecret: string; recoveryKey: string; fingerprint?: string };
 
 /** What an operator does once with the CLI: create the first account and hand over its link. */
-export async function operatorCreatesStaff(app: RunningApp, opts: { username: string; role: 'admin' | 'reviewer'; custodian?: boolean }): Promise<string> {
+export async function operatorCreatesStaff(app: RunningApp, opts: { username: string; role: 'admin' | 'reviewer' | 'analyst'; custodian?: boolean }): Promise<string> {
   const deps = { db: app.ctx.database.db, kdf: app.ctx.kdf, config: app.ctx.config };
   const link = await createStaffAccount(deps, { username: opts.username, role: opts.role, isCustodian: opts.custodian ?? false }, { kind: 'cli' });
   if (link === 'taken') throw new Error(`username ${opts.username} taken`);

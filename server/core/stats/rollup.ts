@@ -1,0 +1,141 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Executor } from '../db/executor.js';
+import { REPORT_OUTCOMES } from '../reports/lifecycle.js';
+import { REFERRAL_CHANNEL_ORDER } from './labels.js';
+import type { StatsFilter } from './schema.js';
+
+/**
+ * The daily roll-up (migration 20261203_1400): counts of triage metadata per Beijing day of
+ * receipt, channel, province and category set. Triggers mark a day stale in the transaction that
+ * changes one of its reports or referrals; `refreshStaleDays` rebuilds those days from the reports
+ * before any figure is read, so the counts are exactly those of the reports and no request reads
+ * more than the days that changed. Only plaintext metadata is read or written here.
+ */
+
+/** A Beijing day as the instant it starts, in SQL (day is a `date`). */
+const startOf = (day: RawBuilder<unknown>) => sql`((${day})::timestamp - interval '8 hours') at time zone 'UTC'`;
+
+/** Rebuilds every stale day; returns how many. Runs in the caller's transaction, or in its own. */
+export async function refreshStaleDays(db: Executor): Promise<number> {
+  if (db.isTransaction) return rebuild(db);
+  return db.transaction().execute((trx) => rebuild(trx));
+}
+
+async function rebuild(db: Executor): Promise<number> {
+  // Deleting the marks first locks them: a concurrent refresh waits here, then finds them gone and
+  // reads what this one wrote. A change committed meanwhile marks its day again for the next read.
+  const { rows } = await sql<{ day: string }>`with stale as (delete from stats_stale_days returning day) select day::text as day from stale`.execute(db);
+  if (rows.length === 0) return 0;
+  const days = rows.map((r) => r.day).sort();
+  // A month of days per statement: a full rebuild (every day marked) stays far below the query timeout.
+  for (let i = 0; i < days.length; i += DAYS_PER_STATEMENT) await rebuildDays(db, days.slice(i, i + DAYS_PER_STATEMENT));
+  return days.length;
+}
+
+const DAYS_PER_STATEMENT = 31;
+
+async function rebuildDays(db: Executor, days: string[]): Promise<void> {
+  await sql`delete from stats_daily where day = any(${days}::date[])`.execute(db);
+  const closed = REPORT_OUTCOMES.map((o) => sql`count(*) filter (where r.status = 'closed' and r.outcome = ${o})::int`);
+  const referred = REFERRAL_CHANNEL_ORDER.map((c) => sql`count(*) filter (where ${c} = any(x.channels))::int`);
+  await sql`
+    insert into stats_daily (day, dims, channel, province, categories, tips, open, referred,
+      ${sql.join(REPORT_OUTCOMES.map((o) => sql.id(`closed_${o}`)))}, ${sql.join(REFERRAL_CHANNEL_ORDER.map((c) => sql.id(`to_${c}`)))})
+    select d.day, grouping(r.channel, r.province, r.categories), r.channel, r.province, r.categories, count(*)::int, count(*) filter (where r.status <> 'closed')::int,
+      count(r.referral_status)::int, ${sql.join(closed)}, ${sql.join(referred)}
+    from unnest(${days}::date[]) as d(day)
+    join reports r on r.created_at >= ${startOf(sql`d.day`)} and r.created_at < ${startOf(sql`d.day + 1`)}
+    left join lateral (select array_agg(distinct f.channel) as channels from referrals f where f.report_id = r.id and f.status = 'referred') x on true
+    group by d.day, cube(r.channel, r.province, r.categories)`.execute(db);
+}
+
+type Dimension = 'channel' | 'province' | 'categories';
+
+/**
+ * The filter as SQL on `stats_daily` aliased d, on the rows of the grouping that keeps the
+ * filtered dimensions and `by` (the figure's own) and sums over the others: grouping()'s bitmask.
+ */
+function dailyFilter(f: StatsFilter, opts: { dates?: boolean; by?: Dimension } = {}): RawBuilder<unknown> {
+  const kept = (d: Dimension, filtered: unknown) => opts.by === d || filtered !== undefined;
+  const dims = (kept('channel', f.channel) ? 0 : 4) | (kept('province', f.province) ? 0 : 2) | (kept('categories', f.category) ? 0 : 1);
+  const parts: RawBuilder<unknown>[] = [sql`d.dims = ${dims}`];
+  if (opts.dates !== false) parts.push(sql`d.day >= ${f.from}::date`, sql`d.day <= ${f.to}::date`);
+  if (f.channel) parts.push(sql`d.channel = ${f.channel}`);
+  if (f.province) parts.push(sql`d.province = ${f.province}`);
+  if (f.category) parts.push(sql`d.categories @> array[${f.category}]::text[]`);
+  return sql.join(parts, sql` and `);
+}
+
+// Weeks start on Monday (Beijing days, as the roll-up's days are).
+const WEEK = sql`to_char(date_trunc('week', d.day::timestamp), 'YYYY-MM-DD')`;
+
+export type WeekCount = { week: string; key: string; n: number };
+
+export async function weeklyByChannel(db: Executor, f: StatsFilter): Promise<WeekCount[]> {
+  const { rows } = await sql<WeekCount>`
+    select ${WEEK} as week, d.channel as key, sum(d.tips)::int as n
+    from stats_daily d where ${dailyFilter(f, { by: 'channel' })} group by 1, 2 order by 1, 2`.execute(db);
+  return rows;
+}
+
+/** Sums per category set first (few rows), then splits the sets: a tip counts once per category. */
+export async function weeklyByCategory(db: Executor, f: StatsFilter): Promise<WeekCount[]> {
+  const { rows } = await sql<WeekCount>`
+    select s.week, c.code as key, sum(s.n)::int as n
+    from (select ${WEEK} as week, d.categories, sum(d.tips) as n from stats_daily d where ${dailyFilter(f, { by: 'categories' })} group by 1, 2) s
+    cross join lateral unnest(s.categories) as c(code)
+    group by 1, 2 order by 1, 2`.execute(db);
+  return rows;
+}
+
+export async function byProvince(db: Executor, f: StatsFilter): Promise<{ key: string | null; n: number }[]> {
+  const { rows } = await sql<{ key: string | null; n: number }>`
+    select d.province as key, sum(d.tips)::int as n from stats_daily d where ${dailyFilter(f, { by: 'province' })} group by 1 order by 2 desc, 1`.execute(db);
+  return rows;
+}
+
+export type FlowTotals = {
+  readonly outcomes: { key: string; n: number }[];
+  readonly referrals: { key: string; n: number }[];
+};
+
+/** Totals over the range: closed per outcome, referred per destination (distinct tips). */
+export async function flowTotals(db: Executor, f: StatsFilter): Promise<FlowTotals> {
+  const { rows } = await sql<Record<string, number | null>>`
+    select ${sql.join(REPORT_OUTCOMES.map((o) => sql`sum(${sql.id('d', `closed_${o}`)})::int as ${sql.id(`closed_${o}`)}`))},
+      ${sql.join(REFERRAL_CHANNEL_ORDER.map((c) => sql`sum(${sql.id('d', `to_${c}`)})::int as ${sql.id(`to_${c}`)}`))}
+    from stats_daily d where ${dailyFilter(f)}`.execute(db);
+  const row = rows[0] ?? {};
+  const n = (key: string) => Number(row[key] ?? 0);
+  return {
+    outcomes: REPORT_OUTCOMES.map((o) => ({ key: o, n: n(`closed_${o}`) })).filter((x) => x.n > 0),
+    referrals: REFERRAL_CHANNEL_ORDER.map((c) => ({ key: c, n: n(`to_${c}`) })).filter((x) => x.n > 0),
+  };
+}
+
+const DAY_MS = 86_400_000;
+const BACKLOG_BOUNDS_DAYS = [1, 7, 30, 90] as const;
+const bucketOf = (age: RawBuilder<unknown>) =>
+  sql`case when ${age} < 1 then 0 when ${age} < 7 then 1 when ${age} < 30 then 2 when ${age} < 90 then 3 else 4 end`;
+
+/**
+ * Open cases by age now, whatever the date range (the backlog is a state, not a flow). A day
+ * that no age bound cuts through lies wholly in one bucket, so its roll-up count is used; the
+ * (at most four) days a bound cuts through are counted from the reports, tip by tip.
+ */
+export async function openBacklog(db: Executor, f: StatsFilter, now: Date, reportFilter: RawBuilder<unknown>): Promise<{ bucket: number; n: number }[]> {
+  const cut = BACKLOG_BOUNDS_DAYS.map((d) => new Date(now.getTime() - d * DAY_MS));
+  const cutDays = cut.map((at) => new Date(at.getTime() + 8 * 3_600_000).toISOString().slice(0, 10));
+  const dayAge = sql`extract(epoch from (${now}::timestamptz - ${startOf(sql`d.day`)})) / 86400`;
+  const whole = await sql<{ bucket: number; n: number }>`
+    select ${bucketOf(dayAge)} as bucket, sum(d.open)::int as n from stats_daily d
+    where d.open > 0 and d.day <> all(${cutDays}::date[]) and ${dailyFilter(f, { dates: false })} group by 1`.execute(db);
+  const tipAge = sql`extract(epoch from (${now}::timestamptz - r.created_at)) / 86400`;
+  const ranges = cutDays.map((day) => sql`(r.created_at >= ${startOf(sql`${day}::date`)} and r.created_at < ${startOf(sql`${day}::date + 1`)})`);
+  const cutThrough = await sql<{ bucket: number; n: number }>`
+    select ${bucketOf(tipAge)} as bucket, count(*)::int as n from reports r
+    where r.status <> 'closed' and (${sql.join(ranges, sql` or `)}) and ${reportFilter} group by 1`.execute(db);
+  const sums = new Map<number, number>();
+  for (const row of [...whole.rows, ...cutThrough.rows]) sums.set(Number(row.bucket), (sums.get(Number(row.bucket)) ?? 0) + Number(row.n));
+  return [...sums].filter(([, n]) => n > 0).sort(([a], [b]) => a - b).map(([bucket, n]) => ({ bucket, n }));
+}
