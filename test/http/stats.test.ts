@@ -51,7 +51,7 @@ describe('figures against the hand-computed fixture', () => {
   });
 
   it('counts key figures, categories and provinces', () => {
-    expect(cellText(tables, 'summary', 'Tips received')).toBe('15');
+    expect(cellText(tables, 'summary', 'Reports received')).toBe('15');
     expect(cellText(tables, 'summary', 'of which: Anonymous public')).toBe('11');
     expect(cellText(tables, 'summary', 'of which: Delivery staff')).toBe('<5');
     expect(cellText(tables, 'summary', 'Referral rate')).toBe('33.3%');
@@ -168,8 +168,8 @@ describe('exports', () => {
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
     expect(res.headers['content-disposition']).toContain('attachment');
     const text = res.text;
-    expect(text).toContain('Tips per week by channel,2026-11-09,Delivery staff,<5');
-    expect(text).toContain('Tips per week by channel,2026-11-09,Anonymous public,5');
+    expect(text).toContain('Reports per week by channel,2026-11-09,Delivery staff,<5');
+    expect(text).toContain('Reports per week by channel,2026-11-09,Anonymous public,5');
     expect(text).toContain('Participation per courier company,韵达快递,Case credits (risks removed),6');
     expect(text).toContain('Participation per courier company,"Other companies (each below the threshold, pooled)",Case credits (risks removed),<5');
     expect(text).not.toContain(STATS_CANARY);
