@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 
-// Alerts (issue 13). The outbox row is written in the same transaction as the event it announces,
+// Alerts. The outbox row is written in the same transaction as the event it announces,
 // so an alert is never lost and never sent for a change that rolled back. It holds no content: the
 // event code, the case number and severity (both plaintext already), what is due, and a recipient.
 // last_error keeps the transport's reason (an SMTP reply, an HTTP status), never a message body.

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 
-// Statistics (issue 14).
+// Statistics.
 // 1. A read-only `analyst` role: management sees aggregates and the monthly report, never a case,
 //    a queue or a key. The role check is widened; analysts never appear in key-holder queries,
 //    which select role = 'reviewer' only.

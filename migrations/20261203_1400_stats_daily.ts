@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 
-// Statistics at scale (issue 14 item 6): a daily roll-up of triage metadata, so /staff/stats sums
+// Statistics at scale: a daily roll-up of triage metadata, so /staff/stats sums
 // a few rows per Beijing day instead of reading every report in the range.
 // - stats_daily: per Beijing day of receipt, the counts the page shows (tips, still open,
 //   referred, closed per outcome, referred per destination), grouped by every subset of the three

@@ -53,7 +53,7 @@ const envSchema = z.object({
   RETENTION_UNFOUNDED_DAYS: z.coerce.number().int().min(1).max(3650).default(180),
   RETENTION_REFERRED_DAYS: z.coerce.number().int().min(30).max(3650).default(1095),
   RETENTION_OTHER_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
-  // Alerts (issue 13): e-mail over SMTP, and how often the outbox worker looks for due alerts.
+  // Alerts: e-mail over SMTP, and how often the outbox worker looks for due alerts.
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   SMTP_URL_FILE: z.string().min(1).optional(),
   MAIL_FROM: z.string().min(3).default('ParcelGuard <parcelguard@localhost>'),

@@ -17,7 +17,7 @@ import { zodFormErrors } from '../web/form-errors.js';
 import { NotFoundError } from '../core/errors.js';
 
 /**
- * Statistics (issue 14): /staff/stats, its exports, and the monthly report. Open to reviewers,
+ * Statistics: /staff/stats, its exports, and the monthly report. Open to reviewers,
  * admins and analysts; every figure comes from plaintext triage metadata (server/core/stats).
  * Filtering is a GET form: it changes nothing, so a filtered page can be bookmarked.
  */

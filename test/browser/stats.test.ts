@@ -12,7 +12,7 @@ const NO_JS = MODES.find((m) => !m.javaScriptEnabled)!;
 let caseNumbers: string[] = [];
 
 /**
- * Statistics with JavaScript off (issue 14 item 7): a reviewer and an analyst open /staff/stats
+ * Statistics with JavaScript off: a reviewer and an analyst open /staff/stats
  * and see every chart as inline SVG, labelled by its heading and description, with a data table;
  * and the monthly report prints with its charts. Figures come from the hand-computed fixture.
  */

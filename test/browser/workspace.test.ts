@@ -23,7 +23,7 @@ const headerLines = (page: Page) =>
 const box = async (page: Page, selector: string) => (await page.locator(selector).boundingBox())!;
 
 /**
- * The reviewer's workspace at 1280 px (issue 17 item 6, issue 13 item 3): queue headers on one line,
+ * The reviewer's workspace at 1280 px: queue headers on one line,
  * the case page's facts, deadlines and actions in a side column with an in-page table of contents,
  * one column on a phone; and a note typed when the session ended survives a new sign-in (item 2).
  */

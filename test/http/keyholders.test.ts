@@ -9,7 +9,7 @@ import { fileReport, post, signedIn, type Actor } from './case-fixtures.js';
 import { verifyAuditChain } from '../../server/core/audit/verify.js';
 
 /**
- * Key-holder governance (issue 11, item 4). An admin creates a reviewer-custodian in the web admin
+ * Key-holder governance. An admin creates a reviewer-custodian in the web admin
  * and enrols it through the link they were shown: that account must receive no key of any kind
  * until another custodian approves it after typing the fingerprint the new person reads out.
  */

@@ -87,7 +87,7 @@ describe('staff sign-in', () => {
     expect((await signIn(t.staffApp, { username: staff.username, password: staff.password, code })).res.status).toBe(303);
     const replay = await signIn(t.staffApp, { username: staff.username, password: staff.password, code });
     expect(replay.res.status).toBe(401);
-    // Issue 17: the code was right but already used in its 30-second step, and the page says so.
+    // The code was right but already used in its 30-second step, and the page says so.
     expect(replay.res.text).not.toContain(GENERIC);
     expect(replay.res.text).toContain('这个动态验证码刚刚已经用过了');
     expect((await auditRows('staff.login_failed')).at(-1)!.details).toEqual({ reason: 'totp_replay' });

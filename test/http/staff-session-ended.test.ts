@@ -5,7 +5,7 @@ import { decodeEntities } from '../helpers/reports.js';
 import { nextTotpCode } from '../helpers/staff.js';
 import { fileReport, signedIn, type Actor } from './case-fixtures.js';
 
-// Issue 17 item 2, staff side: a case form posted after the staff session ended comes back with
+// Staff side: a case form posted after the staff session ended comes back with
 // the text kept (in the response only), names the real cause, and is sent after signing in again.
 
 let t: TestApp;

@@ -4,7 +4,7 @@ import { checkPassword, estimatedGuessesLog10, PASSWORD_MAX_LENGTH, PASSWORD_MIN
 
 describe('staff password policy', () => {
   it('judges strength by estimated guesses, not Latin length: an 11-character Chinese sentence passes', () => {
-    // Issue 17: the hint suggests "一句好记的话", so an 11-character Chinese sentence must pass.
+    // The hint suggests "一句好记的话", so an 11-character Chinese sentence must pass.
     expect(checkPassword('kettle-moss')).toBe('guessable'); // two dictionary words: ~10^8.9 guesses
     expect(checkPassword('kettle-moss9')).toBeNull(); // ~10^9.9
     expect(checkPassword('寄递安全线索保密平台好')).toBeNull(); // 11 characters, 33 UTF-8 bytes, ~10^11

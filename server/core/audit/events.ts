@@ -77,7 +77,7 @@ export const AUDIT_EVENTS = [
   'case.legal_hold_set',
   'case.legal_hold_cleared',
   'case.shredded',
-  // alerts (issue 13)
+  // alerts
   'alerts.preferences_changed',
   'alerts.channel_added',
   'alerts.channel_enabled',

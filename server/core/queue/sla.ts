@@ -17,7 +17,7 @@ export const DEFAULT_SLA_POLICY: SlaPolicy = Object.freeze({ criticalTriageMinut
 
 export const OUTER_ACK_MS = 7 * 24 * 3600 * 1000;
 export const OUTER_FIRST_FEEDBACK_MS = 90 * 24 * 3600 * 1000;
-/** After acknowledgement the reporter hears from us within 7 days (issue 13; the deadline engine's first-feedback clock). */
+/** After acknowledgement the reporter hears from us within 7 days (the deadline engine's first-feedback clock). */
 export const FIRST_FEEDBACK_MS = 7 * 24 * 3600 * 1000;
 
 const HOUR_MS = 3600 * 1000;
