@@ -14,6 +14,7 @@ import { checkpointDir, startAuditCheckpoints } from './core/audit/checkpoints.j
 import { startMaintenance } from './core/maintenance/runner.js';
 import { MAINTENANCE_TASKS } from './core/maintenance/tasks.js';
 import { startRetention } from './core/retention/run.js';
+import { startScheduledAuditVerify } from './core/audit/scheduled.js';
 import { startAlertWorker } from './core/alerts/worker.js';
 import type { AppContext } from './core/context.js';
 import { ImageJobs } from './core/images/jobs.js';
@@ -46,6 +47,8 @@ async function main(): Promise<void> {
   if (setupUrl) logger.warn({ setupUrl }, `No staff account yet. Open the one-time setup page: ${setupUrl}`);
   const stopMaintenance = startMaintenance(database.db, MAINTENANCE_TASKS, logger, config.maintenanceIntervalMs);
   const stopRetention = startRetention(ctx);
+  // The audit chain verified once a day (one instance); a failure alerts the administrators.
+  const stopAuditVerify = startScheduledAuditVerify(ctx);
   // Alerts: delivers the outbox every ALERT_POLL_MS and runs the deadline scan (once across instances).
   const alerts = startAlertWorker(ctx);
   const checkpoints = startAuditCheckpoints(database.db, {
@@ -62,6 +65,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down: draining requests');
     stopMaintenance();
     stopRetention();
+    stopAuditVerify();
     // Stop accepting, let in-flight requests finish, then close the database.
     const drained = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
     for (const server of servers) server.closeIdleConnections();
