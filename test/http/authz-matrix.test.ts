@@ -30,6 +30,9 @@ type Spec = {
 
 const signedInOnly = { employee: 303, anonymous: 303 } as const;
 const holders = (ok: number) => ({ admin: 404, granted: ok, outsider: 404, custodian: ok, ...signedInOnly });
+/** A case form sent without a staff session comes back as the sign-in page keeping its text (401). */
+const keptSignIn = { employee: 401, anonymous: 401 } as const;
+const caseForm = (ok: number) => ({ ...holders(ok), ...keptSignIn });
 const c = (f: Fixture) => `/staff/cases/${f.caseNumber}`;
 
 const SPECS: Record<string, Spec> = {
@@ -50,24 +53,24 @@ const SPECS: Record<string, Spec> = {
   'GET /staff/cases/:n/referrals/:id/sheet': { method: 'GET', path: (f) => `${c(f)}/referrals/${f.referralId}/sheet`, needs: ['referral'], expect: holders(200) },
   // No receiving body is registered here: a holder is refused on the sheet (422), anyone else never gets that far.
   'POST referral bundle': { method: 'POST', path: (f) => `${c(f)}/referrals/${f.referralId}/bundle`, fields: () => ({ authority: '00000000-0000-4000-8000-000000000000' }), needs: ['referral'], expect: holders(422) },
-  'POST acknowledge': { method: 'POST', path: (f) => `${c(f)}/acknowledge`, expect: holders(303) },
-  'POST status': { method: 'POST', path: (f) => `${c(f)}/status`, fields: () => ({ to: 'acknowledged' }), expect: holders(303) },
-  'POST severity': { method: 'POST', path: (f) => `${c(f)}/severity`, fields: () => ({ severity: 'high' }), expect: holders(303) },
-  'POST labels': { method: 'POST', path: (f) => `${c(f)}/labels`, fields: () => ({ labels: 'matrix' }), expect: holders(303) },
-  'POST assign': { method: 'POST', path: (f) => `${c(f)}/assign`, fields: (_f, me) => ({ assignee: me }), expect: holders(303) },
-  'POST share': { method: 'POST', path: (f) => `${c(f)}/share`, fields: () => ({ staffId: people.outsider.staff.id }), expect: holders(303) },
-  'POST revoke': { method: 'POST', path: (f) => `${c(f)}/revoke`, fields: () => ({ staffId: people.creator.staff.id }), expect: holders(303) },
-  'POST messages': { method: 'POST', path: (f) => `${c(f)}/messages`, fields: () => ({ body: '您好' }), expect: holders(303) },
-  'POST request-info': { method: 'POST', path: (f) => `${c(f)}/request-info`, fields: () => ({ question: '请补充' }), expect: holders(303) },
-  'POST reward': { method: 'POST', path: (f) => `${c(f)}/reward`, fields: () => ({ note: '奖励说明' }), expect: holders(303) },
-  'POST notes': { method: 'POST', path: (f) => `${c(f)}/notes`, fields: () => ({ body: '备注' }), expect: holders(303) },
-  'POST links': { method: 'POST', path: (f) => `${c(f)}/links`, fields: (f) => ({ caseNumber: f.otherCaseNumber }), needs: ['other'], expect: holders(303) },
-  'POST unlink': { method: 'POST', path: (f) => `${c(f)}/unlink`, fields: (f) => ({ reportId: f.linkedId }), needs: ['link'], expect: holders(303) },
-  'POST duplicate': { method: 'POST', path: (f) => `${c(f)}/duplicate`, fields: (f) => ({ caseNumber: f.otherCaseNumber }), needs: ['other'], expect: holders(303) },
-  'POST legal-hold': { method: 'POST', path: (f) => `${c(f)}/legal-hold`, fields: () => ({ reason: 'litigation' }), expect: holders(303) },
-  'POST legal-hold/clear': { method: 'POST', path: (f) => `${c(f)}/legal-hold/clear`, expect: holders(303) },
+  'POST acknowledge': { method: 'POST', path: (f) => `${c(f)}/acknowledge`, expect: caseForm(303) },
+  'POST status': { method: 'POST', path: (f) => `${c(f)}/status`, fields: () => ({ to: 'acknowledged' }), expect: caseForm(303) },
+  'POST severity': { method: 'POST', path: (f) => `${c(f)}/severity`, fields: () => ({ severity: 'high' }), expect: caseForm(303) },
+  'POST labels': { method: 'POST', path: (f) => `${c(f)}/labels`, fields: () => ({ labels: 'matrix' }), expect: caseForm(303) },
+  'POST assign': { method: 'POST', path: (f) => `${c(f)}/assign`, fields: (_f, me) => ({ assignee: me }), expect: caseForm(303) },
+  'POST share': { method: 'POST', path: (f) => `${c(f)}/share`, fields: () => ({ staffId: people.outsider.staff.id }), expect: caseForm(303) },
+  'POST revoke': { method: 'POST', path: (f) => `${c(f)}/revoke`, fields: () => ({ staffId: people.creator.staff.id }), expect: caseForm(303) },
+  'POST messages': { method: 'POST', path: (f) => `${c(f)}/messages`, fields: () => ({ body: '您好' }), expect: caseForm(303) },
+  'POST request-info': { method: 'POST', path: (f) => `${c(f)}/request-info`, fields: () => ({ question: '请补充' }), expect: caseForm(303) },
+  'POST reward': { method: 'POST', path: (f) => `${c(f)}/reward`, fields: () => ({ note: '奖励说明' }), expect: caseForm(303) },
+  'POST notes': { method: 'POST', path: (f) => `${c(f)}/notes`, fields: () => ({ body: '备注' }), expect: caseForm(303) },
+  'POST links': { method: 'POST', path: (f) => `${c(f)}/links`, fields: (f) => ({ caseNumber: f.otherCaseNumber }), needs: ['other'], expect: caseForm(303) },
+  'POST unlink': { method: 'POST', path: (f) => `${c(f)}/unlink`, fields: (f) => ({ reportId: f.linkedId }), needs: ['link'], expect: caseForm(303) },
+  'POST duplicate': { method: 'POST', path: (f) => `${c(f)}/duplicate`, fields: (f) => ({ caseNumber: f.otherCaseNumber }), needs: ['other'], expect: caseForm(303) },
+  'POST legal-hold': { method: 'POST', path: (f) => `${c(f)}/legal-hold`, fields: () => ({ reason: 'litigation' }), expect: caseForm(303) },
+  'POST legal-hold/clear': { method: 'POST', path: (f) => `${c(f)}/legal-hold/clear`, expect: caseForm(303) },
   // A custodian already holds KI, so their own request is refused as pointless (after authorisation).
-  'POST identity-requests': { method: 'POST', path: (f) => `${c(f)}/identity-requests`, fields: () => ({ reason: '核实' }), expect: { ...holders(303), custodian: 422 } },
+  'POST identity-requests': { method: 'POST', path: (f) => `${c(f)}/identity-requests`, fields: () => ({ reason: '核实' }), expect: { ...caseForm(303), custodian: 422 } },
   'POST /staff/identity-requests/:id/decision': {
     method: 'POST',
     path: (f) => `/staff/identity-requests/${f.requestId}/decision`,
@@ -79,20 +82,20 @@ const SPECS: Record<string, Spec> = {
     method: 'POST',
     path: (f) => `${c(f)}/referrals`,
     fields: () => ({ channel: 'web_12339', referredAt: '2026-11-01T10:00', summary: '摘要' }),
-    expect: holders(303),
+    expect: caseForm(303),
   },
   'POST referrals/:id/approve': { method: 'POST', path: (f) => `${c(f)}/referrals/${f.referralId}/approve`, needs: ['referral'], expect: holders(303) },
-  'POST referrals/:id/updates': { method: 'POST', path: (f) => `${c(f)}/referrals/${f.referralId}/updates`, fields: () => ({ body: '进展' }), needs: ['referral'], expect: holders(303) },
+  'POST referrals/:id/updates': { method: 'POST', path: (f) => `${c(f)}/referrals/${f.referralId}/updates`, fields: () => ({ body: '进展' }), needs: ['referral'], expect: caseForm(303) },
   // The referral still waits for its second approval here: an outcome is refused (422) once authorised.
   'POST referrals/:id/outcome': {
     method: 'POST',
     path: (f) => `${c(f)}/referrals/${f.referralId}/outcome`,
     fields: () => ({ outcome: 'case_opened', on: '2026-11-30', reference: '' }),
     needs: ['referral'],
-    expect: holders(422),
+    expect: caseForm(422),
   },
   // No such company: refused (422) once authorised.
-  'POST credits': { method: 'POST', path: (f) => `${c(f)}/credits`, fields: () => ({ target: '00000000-0000-4000-8000-000000000000' }), expect: holders(422) },
+  'POST credits': { method: 'POST', path: (f) => `${c(f)}/credits`, fields: () => ({ target: '00000000-0000-4000-8000-000000000000' }), expect: caseForm(422) },
   'POST credits/remove': { method: 'POST', path: (f) => `${c(f)}/credits/remove`, fields: (f) => ({ creditId: f.creditId }), needs: ['credit'], expect: holders(303) },
 };
 
@@ -178,6 +181,11 @@ describe('authorisation matrix', () => {
     expect(res.status, String(res.text ?? '').slice(0, 500)).toBe(expected);
     if (expected === 303 && (role === 'employee' || role === 'anonymous')) expect(res.headers.location).toBe('/staff/login');
     if (expected === 404) expect(res.text).not.toContain('矩阵测试');
+    if (expected === 401) {
+      // The sign-in page, keeping what was typed, and nothing of the case.
+      expect(res.text).toContain('action="/staff/login"');
+      expect(res.text).not.toContain('矩阵测试');
+    }
   });
 
   it('covers every route the workspace mounts', async () => {
