@@ -19,7 +19,28 @@ export function custodyRoutes(ctx: AppContext): Router {
   const staffOnly = requireStaff(ctx);
   const custodianOnly = requireStaff(ctx, { custodian: true });
 
-  router.post('/staff/cases/:caseNumber/identity-requests', staffOnly, async (req, res) => {
+  router.post('/staff/cases/:caseNumber/identity-requests', staffOnly, postIdentityRequest(ctx));
+
+  router.get('/staff/cases/:caseNumber/identity', staffOnly, async (req, res) => {
+    const shown = await viewIdentity(ctx, principalOf(req), String(req.params.caseNumber));
+    res.render('identity', { layout: 'staff', titleKey: 'custody.identity.title', ...shown });
+  });
+
+  router.get('/staff/identity-requests', custodianOnly, async (req, res) => {
+    await renderRequests(ctx, req, res);
+  });
+  router.post('/staff/identity-requests/:requestId/decision', custodianOnly, postDecision(ctx));
+
+  router.get('/staff/custody/handover', custodianOnly, async (req, res) => {
+    await renderHandOver(ctx, req, res, 200);
+  });
+  router.post('/staff/custody/handover', custodianOnly, postHandOver(ctx));
+
+  return router;
+}
+
+function postIdentityRequest(ctx: AppContext) {
+  return async (req: Request, res: Response) => {
     const caseNumber = String(req.params.caseNumber);
     const parsed = identityRequestSchema.safeParse(req.body ?? {});
     const values = typedValues(req.body);
@@ -35,18 +56,11 @@ export function custodyRoutes(ctx: AppContext): Router {
       return;
     }
     res.redirect(303, `/staff/cases/${encodeURIComponent(caseNumber)}?done=identityRequested#identity`);
-  });
+  };
+}
 
-  router.get('/staff/cases/:caseNumber/identity', staffOnly, async (req, res) => {
-    const shown = await viewIdentity(ctx, principalOf(req), String(req.params.caseNumber));
-    res.render('identity', { layout: 'staff', titleKey: 'custody.identity.title', ...shown });
-  });
-
-  router.get('/staff/identity-requests', custodianOnly, async (req, res) => {
-    await renderRequests(ctx, req, res);
-  });
-
-  router.post('/staff/identity-requests/:requestId/decision', custodianOnly, async (req, res) => {
+function postDecision(ctx: AppContext) {
+  return async (req: Request, res: Response) => {
     const requestId = String(req.params.requestId);
     if (!UUID.test(requestId)) {
       res.redirect(303, '/staff/identity-requests');
@@ -65,13 +79,11 @@ export function custodyRoutes(ctx: AppContext): Router {
       return;
     }
     res.redirect(303, `/staff/identity-requests?done=${parsed.data.decision === 'approve' ? 'approved' : 'denied'}`);
-  });
+  };
+}
 
-  router.get('/staff/custody/handover', custodianOnly, async (req, res) => {
-    await renderHandOver(ctx, req, res, 200);
-  });
-
-  router.post('/staff/custody/handover', custodianOnly, async (req, res) => {
+function postHandOver(ctx: AppContext) {
+  return async (req: Request, res: Response) => {
     const parsed = handOverSchema.safeParse(req.body ?? {});
     if (!parsed.success) return renderHandOver(ctx, req, res, 422, { errors: zodIssues(parsed.error, 'custody.handover.errors.target') });
     try {
@@ -81,9 +93,7 @@ export function custodyRoutes(ctx: AppContext): Router {
       if (!(err instanceof HandOverRefused)) throw err;
       await renderHandOver(ctx, req, res, 422, { errors: [{ field: 'to', messageKey: err.messageKey }] });
     }
-  });
-
-  return router;
+  };
 }
 
 async function renderHandOver(

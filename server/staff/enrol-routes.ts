@@ -20,65 +20,61 @@ import { PASSWORD_MIN_LENGTH } from '../core/accounts/passwords.js';
 
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{20,100}$/;
 
-/**
- * Enrolment from the one-time link. The token appears only in the first URL; the steps after it
- * run in an enrolment session, so a reload or the browser history never re-presents the token.
- */
-export function staffEnrolRoutes(ctx: AppContext): Router {
-  const router = Router();
-  const deps: StaffDeps = { db: ctx.database.db, kdf: ctx.kdf, config: ctx.config };
+type Invite = { username: string; role: string; isCustodian: boolean };
 
-  const invalidLink = (res: Response) =>
-    res.status(404).render('enrol-invalid', { layout: 'staff', titleKey: 'staff.enrol.invalidTitle' });
+const invalidLink = (res: Response) => res.status(404).render('enrol-invalid', { layout: 'staff', titleKey: 'staff.enrol.invalidTitle' });
 
-  /** The enrolment in progress, or a redirect to the step it is at. */
-  async function atStep(req: Request, res: Response, step: EnrolmentState['step']): Promise<EnrolmentState | null> {
-    const state = await loadEnrolment(deps, staffCookie(req, ctx.config));
-    if (!state) {
-      invalidLink(res);
-      return null;
-    }
-    if (state.step !== step) {
-      res.redirect(303, `/staff/enrol/${state.step}`);
-      return null;
-    }
-    return state;
+/** The enrolment in progress, or a redirect to the step it is at. */
+async function atStep(ctx: AppContext, deps: StaffDeps, req: Request, res: Response, step: EnrolmentState['step']): Promise<EnrolmentState | null> {
+  const state = await loadEnrolment(deps, staffCookie(req, ctx.config));
+  if (!state) {
+    invalidLink(res);
+    return null;
   }
+  if (state.step !== step) {
+    res.redirect(303, `/staff/enrol/${state.step}`);
+    return null;
+  }
+  return state;
+}
 
-  const renderRecovery = (res: Response, state: EnrolmentState, status = 200, form?: FormErrors) =>
-    res.status(status).render('enrol-recovery', {
-      layout: 'staff',
-      titleKey: 'staff.enrol.recoveryTitle',
-      recoveryKey: revealRecoveryKey(state),
-      errors: form,
-    });
-
-  router.get('/staff/enrol/recovery', async (req, res) => {
-    const state = await atStep(req, res, 'recovery');
-    if (state) renderRecovery(res, state);
+const renderRecovery = (res: Response, state: EnrolmentState, status = 200, form?: FormErrors) =>
+  res.status(status).render('enrol-recovery', {
+    layout: 'staff',
+    titleKey: 'staff.enrol.recoveryTitle',
+    recoveryKey: revealRecoveryKey(state),
+    errors: form,
   });
 
-  router.post('/staff/enrol/recovery', async (req, res) => {
-    const state = await atStep(req, res, 'recovery');
+async function renderTotp(req: Request, res: Response, state: EnrolmentState, status = 200, form?: FormErrors) {
+  const provisioning = await totpProvisioning(state, t(req.locale, 'staff.enrol.qrLabel'));
+  res.status(status).render('enrol-totp', { layout: 'staff', titleKey: 'staff.enrol.totpTitle', ...provisioning, errors: form });
+}
+
+const renderPassword = (res: Response, token: string, invite: Invite, status = 200, form?: FormErrors) =>
+  res.status(status).render('enrol-password', {
+    layout: 'staff',
+    titleKey: 'staff.enrol.passwordTitle',
+    token,
+    invite,
+    minLength: PASSWORD_MIN_LENGTH,
+    errors: form,
+  });
+
+function postRecovery(ctx: AppContext, deps: StaffDeps) {
+  return async (req: Request, res: Response) => {
+    const state = await atStep(ctx, deps, req, res, 'recovery');
     if (!state) return;
     const parsed = recoveryStoredSchema.safeParse(req.body);
     if (!parsed.success) return renderRecovery(res, state, 400, zodFormErrors(req.locale, parsed.error));
     await confirmRecoveryKeyStored(deps, state);
     res.redirect(303, '/staff/enrol/totp');
-  });
-
-  const renderTotp = async (req: Request, res: Response, state: EnrolmentState, status = 200, form?: FormErrors) => {
-    const provisioning = await totpProvisioning(state, t(req.locale, 'staff.enrol.qrLabel'));
-    res.status(status).render('enrol-totp', { layout: 'staff', titleKey: 'staff.enrol.totpTitle', ...provisioning, errors: form });
   };
+}
 
-  router.get('/staff/enrol/totp', async (req, res) => {
-    const state = await atStep(req, res, 'totp');
-    if (state) await renderTotp(req, res, state);
-  });
-
-  router.post('/staff/enrol/totp', async (req, res) => {
-    const state = await atStep(req, res, 'totp');
+function postTotp(ctx: AppContext, deps: StaffDeps) {
+  return async (req: Request, res: Response) => {
+    const state = await atStep(ctx, deps, req, res, 'totp');
     if (!state) return;
     const parsed = totpConfirmSchema.safeParse(req.body);
     if (!parsed.success) return renderTotp(req, res, state, 400, zodFormErrors(req.locale, parsed.error));
@@ -86,31 +82,11 @@ export function staffEnrolRoutes(ctx: AppContext): Router {
     if (!cookie) return renderTotp(req, res, state, 422, summaryError(req.locale, 'code', 'staff.errors.codeWrong'));
     setStaffCookie(res, ctx.config, cookie);
     res.redirect(303, '/staff/enrol/done');
-  });
+  };
+}
 
-  // Before /staff/enrol/:token. The fingerprint the new person reads out to a custodian.
-  router.get('/staff/enrol/done', requireStaff(ctx, { analyst: true }), async (req, res) => {
-    res.render('account', { layout: 'staff', titleKey: 'staff.enrol.doneTitle', enrolled: true, keyStatus: await ownKeyStatus(deps, principalOf(req)) });
-  });
-
-  const renderPassword = (res: Response, token: string, invite: { username: string; role: string; isCustodian: boolean }, status = 200, form?: FormErrors) =>
-    res.status(status).render('enrol-password', {
-      layout: 'staff',
-      titleKey: 'staff.enrol.passwordTitle',
-      token,
-      invite,
-      minLength: PASSWORD_MIN_LENGTH,
-      errors: form,
-    });
-
-  router.get('/staff/enrol/:token', async (req, res) => {
-    const token = req.params.token;
-    const invite = TOKEN_PATTERN.test(token) ? await findEnrolmentInvite(deps, token) : null;
-    if (!invite) return invalidLink(res);
-    renderPassword(res, token, invite);
-  });
-
-  router.post('/staff/enrol/:token', async (req, res) => {
+function postPassword(ctx: AppContext, deps: StaffDeps) {
+  return async (req: Request<{ token: string }>, res: Response) => {
     const token = req.params.token;
     const invite = TOKEN_PATTERN.test(token) ? await findEnrolmentInvite(deps, token) : null;
     if (!invite) return invalidLink(res);
@@ -120,7 +96,41 @@ export function staffEnrolRoutes(ctx: AppContext): Router {
     if (!cookie) return invalidLink(res);
     setStaffCookie(res, ctx.config, cookie);
     res.redirect(303, '/staff/enrol/recovery');
+  };
+}
+
+/**
+ * Enrolment from the one-time link. The token appears only in the first URL; the steps after it
+ * run in an enrolment session, so a reload or the browser history never re-presents the token.
+ */
+export function staffEnrolRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const deps: StaffDeps = { db: ctx.database.db, kdf: ctx.kdf, config: ctx.config };
+
+  router.get('/staff/enrol/recovery', async (req, res) => {
+    const state = await atStep(ctx, deps, req, res, 'recovery');
+    if (state) renderRecovery(res, state);
   });
+  router.post('/staff/enrol/recovery', postRecovery(ctx, deps));
+
+  router.get('/staff/enrol/totp', async (req, res) => {
+    const state = await atStep(ctx, deps, req, res, 'totp');
+    if (state) await renderTotp(req, res, state);
+  });
+  router.post('/staff/enrol/totp', postTotp(ctx, deps));
+
+  // Before /staff/enrol/:token. The fingerprint the new person reads out to a custodian.
+  router.get('/staff/enrol/done', requireStaff(ctx, { analyst: true }), async (req, res) => {
+    res.render('account', { layout: 'staff', titleKey: 'staff.enrol.doneTitle', enrolled: true, keyStatus: await ownKeyStatus(deps, principalOf(req)) });
+  });
+
+  router.get('/staff/enrol/:token', async (req, res) => {
+    const token = req.params.token;
+    const invite = TOKEN_PATTERN.test(token) ? await findEnrolmentInvite(deps, token) : null;
+    if (!invite) return invalidLink(res);
+    renderPassword(res, token, invite);
+  });
+  router.post('/staff/enrol/:token', postPassword(ctx, deps));
 
   return router;
 }

@@ -20,17 +20,33 @@ export function referralRoutes(ctx: AppContext): Router {
   const router = Router();
   const guard = requireStaff(ctx);
   const base = '/staff/cases/:caseNumber/referrals';
-  const referralId = (req: Request): string => {
-    const id = String(req.params.referralId);
-    if (!UUID.test(id)) throw new NotFoundError();
-    return id;
-  };
 
   router.get(`${base}/new`, guard, async (req, res) => {
     await renderReferralForm(ctx, req, res, { values: { referredAt: beijingNow() }, errors: null });
   });
+  router.post(base, guard, postReferral(ctx));
+  router.post(`${base}/:referralId/approve`, guard, postApproval(ctx));
+  router.post(`${base}/:referralId/updates`, guard, postUpdate(ctx));
 
-  router.post(base, guard, async (req, res) => {
+  // Always in Chinese: the sheet goes to a Chinese authority, whatever the reviewer's UI language.
+  router.get(`${base}/:referralId/sheet`, guard, async (req, res) => {
+    await renderSheet(ctx, req, res, 200);
+  });
+
+  // A bundle sealed to a receiving body's public key; refusals come back on the sheet page.
+  router.post(`${base}/:referralId/bundle`, guard, postBundle(ctx));
+
+  return router;
+}
+
+function referralId(req: Request): string {
+  const id = String(req.params.referralId);
+  if (!UUID.test(id)) throw new NotFoundError();
+  return id;
+}
+
+function postReferral(ctx: AppContext) {
+  return async (req: Request, res: Response) => {
     const caseNumber = String(req.params.caseNumber);
     const values = typedValues(req.body);
     const parsed = referralFormSchema.safeParse(req.body ?? {});
@@ -48,9 +64,11 @@ export function referralRoutes(ctx: AppContext): Router {
     }
     const done = pending ? 'referralPending' : 'referral';
     res.redirect(303, `/staff/cases/${encodeURIComponent(caseNumber)}?done=${done}#referrals`);
-  });
+  };
+}
 
-  router.post(`${base}/:referralId/approve`, guard, async (req, res) => {
+function postApproval(ctx: AppContext) {
+  return async (req: Request, res: Response) => {
     const caseNumber = String(req.params.caseNumber);
     try {
       await approveReferral(ctx, principalOf(req), caseNumber, referralId(req));
@@ -60,9 +78,11 @@ export function referralRoutes(ctx: AppContext): Router {
       return;
     }
     res.redirect(303, `/staff/cases/${encodeURIComponent(caseNumber)}?done=referralApproved#referrals`);
-  });
+  };
+}
 
-  router.post(`${base}/:referralId/updates`, guard, async (req, res) => {
+function postUpdate(ctx: AppContext) {
+  return async (req: Request, res: Response) => {
     const caseNumber = String(req.params.caseNumber);
     const id = referralId(req);
     const form = `update-${id}`;
@@ -79,22 +99,18 @@ export function referralRoutes(ctx: AppContext): Router {
       return;
     }
     res.redirect(303, `/staff/cases/${encodeURIComponent(caseNumber)}?done=referralUpdated#referrals`);
-  });
+  };
+}
 
-  // Always in Chinese: the sheet goes to a Chinese authority, whatever the reviewer's UI language.
-  router.get(`${base}/:referralId/sheet`, guard, async (req, res) => {
-    await renderSheet(req, res, 200);
-  });
-
-  // A bundle sealed to a receiving body's public key; refusals come back on the sheet page.
-  router.post(`${base}/:referralId/bundle`, guard, async (req, res) => {
+function postBundle(ctx: AppContext) {
+  return async (req: Request, res: Response) => {
     const authority = typedValues(req.body).authority;
     let bundle;
     try {
       bundle = await exportReferralBundle(ctx, principalOf(req), String(req.params.caseNumber), referralId(req), typeof authority === 'string' ? authority : '');
     } catch (err) {
       if (!(err instanceof BundleRefused)) throw err;
-      await renderSheet(req, res, 422, err.messageKey);
+      await renderSheet(ctx, req, res, 422, err.messageKey);
       return;
     }
     res.setHeader('Content-Type', 'application/octet-stream');
@@ -103,15 +119,13 @@ export function referralRoutes(ctx: AppContext): Router {
     res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'");
     res.setHeader('Cache-Control', 'no-store');
     await pipeline(Readable.from(bundle.bytes, { objectMode: false }), res);
-  });
-
-  const renderSheet = async (req: Request, res: Response, status: number, bundleError?: string) => {
-    const sheet = await loadReferralSheet(ctx, principalOf(req), String(req.params.caseNumber), referralId(req));
-    const authorities = (await listAuthorities(ctx.database.db)).map((a) => ({ id: a.id, name: a.name }));
-    res.status(status).render('referral-sheet', { layout: false, locale: 'zh-CN', htmlLang: 'zh-Hans', sheet, authorities, bundleError });
   };
+}
 
-  return router;
+async function renderSheet(ctx: AppContext, req: Request, res: Response, status: number, bundleError?: string): Promise<void> {
+  const sheet = await loadReferralSheet(ctx, principalOf(req), String(req.params.caseNumber), referralId(req));
+  const authorities = (await listAuthorities(ctx.database.db)).map((a) => ({ id: a.id, name: a.name }));
+  res.status(status).render('referral-sheet', { layout: false, locale: 'zh-CN', htmlLang: 'zh-Hans', sheet, authorities, bundleError });
 }
 
 async function renderReferralForm(

@@ -109,12 +109,7 @@ function readParts(
     if (failed) return;
     failed = true;
     stopInput();
-    req.unpipe(parser);
-    // Ends the part being read: its onFile sees the stream fail, removes its row and returns.
-    parser.destroy();
-    closing(res, err);
-    // Discard the rest until the answer is sent (Connection: close then ends the socket).
-    if (!(err instanceof BodyTooLarge) && !req.destroyed) req.resume();
+    stopParsing(req, res, parser, err);
     const settle = () => reject(err);
     chain.then(settle, settle);
   };
@@ -157,6 +152,16 @@ function readParts(
     );
   });
   req.pipe(parser);
+}
+
+/** Ends a refused parse: no more input to the parser, and the answer will close the connection. */
+function stopParsing(req: Request, res: Response, parser: busboy.Busboy, err: Error): void {
+  req.unpipe(parser);
+  // Ends the part being read: its onFile sees the stream fail, removes its row and returns.
+  parser.destroy();
+  closing(res, err);
+  // Discard the rest until the answer is sent (Connection: close then ends the socket).
+  if (!(err instanceof BodyTooLarge) && !req.destroyed) req.resume();
 }
 
 /**

@@ -67,8 +67,8 @@ describe('SLA badge: the deadline engine soonest clock', () => {
 
   it('reads the same clocks from the report columns the queue selects', () => {
     const row = {
-      status: 'in_review' as const, severity: 'high' as const, immediate_danger: false, created_at: created.toISOString(), acknowledged_at: hours(1),
-      triage_due_at: hours(24), feedback_due_at: hours(40 * 24), first_feedback_at: null, last_feedback_at: null, referral_pending_since: hours(2).toISOString(),
+      status: 'in_review' as const, severity: 'high' as const, immediate_danger: false, created_at: created, acknowledged_at: hours(1),
+      triage_due_at: hours(24), feedback_due_at: hours(40 * 24), first_feedback_at: null, last_feedback_at: null, referral_pending_since: hours(2),
     };
     expect(clockFactsOf(row)).toMatchObject({ acknowledgedAt: hours(1), referralPendingSince: hours(2), lastStaffMessageAt: null });
     expect(nextClock(clockFactsOf(row), hours(3))).toMatchObject({ kind: 'referral_decision', dueAt: hours(50) });

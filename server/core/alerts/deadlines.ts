@@ -57,26 +57,23 @@ export const CLOCK_COLUMNS = [
   'first_feedback_at', 'last_feedback_at', 'referral_pending_since',
 ] as const;
 
-type Stamp = Date | string;
 export type ClockColumns = {
-  status: ReportStatus; severity: Severity; immediate_danger: boolean; created_at: Stamp; acknowledged_at: Stamp | null;
-  triage_due_at: Stamp; feedback_due_at: Stamp; first_feedback_at: Stamp | null; last_feedback_at: Stamp | null; referral_pending_since: Stamp | null;
+  status: ReportStatus; severity: Severity; immediate_danger: boolean; created_at: Date; acknowledged_at: Date | null;
+  triage_due_at: Date; feedback_due_at: Date; first_feedback_at: Date | null; last_feedback_at: Date | null; referral_pending_since: Date | null;
 };
-
-const maybeDate = (v: Stamp | null): Date | null => (v === null ? null : new Date(v));
 
 export function clockFactsOf(r: ClockColumns): ClockFacts {
   return {
     status: r.status,
     severity: r.severity,
     immediateDanger: r.immediate_danger,
-    createdAt: new Date(r.created_at),
-    acknowledgedAt: maybeDate(r.acknowledged_at),
-    triageDueAt: new Date(r.triage_due_at),
-    feedbackDueAt: new Date(r.feedback_due_at),
-    firstFeedbackAt: maybeDate(r.first_feedback_at),
-    lastStaffMessageAt: maybeDate(r.last_feedback_at),
-    referralPendingSince: maybeDate(r.referral_pending_since),
+    createdAt: r.created_at,
+    acknowledgedAt: r.acknowledged_at,
+    triageDueAt: r.triage_due_at,
+    feedbackDueAt: r.feedback_due_at,
+    firstFeedbackAt: r.first_feedback_at,
+    lastStaffMessageAt: r.last_feedback_at,
+    referralPendingSince: r.referral_pending_since,
   };
 }
 

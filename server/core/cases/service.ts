@@ -112,11 +112,11 @@ function summarise(row: CaseRow) {
     rewardEligible: row.reward_eligible,
     referralStatus: row.referral_status,
     duplicateOf: row.duplicate_of,
-    createdAt: new Date(row.created_at),
-    acknowledgedAt: row.acknowledged_at ? new Date(row.acknowledged_at) : null,
-    closedAt: row.closed_at ? new Date(row.closed_at) : null,
-    protectionRequestedAt: row.protection_requested_at ? new Date(row.protection_requested_at) : null,
-    lastReporterActivityAt: row.last_reporter_activity_at ? new Date(row.last_reporter_activity_at) : null,
+    createdAt: row.created_at,
+    acknowledgedAt: row.acknowledged_at,
+    closedAt: row.closed_at,
+    protectionRequestedAt: row.protection_requested_at,
+    lastReporterActivityAt: row.last_reporter_activity_at,
   };
 }
 
@@ -125,7 +125,7 @@ async function openNotes(trx: Executor, reportId: string, notesKey: Uint8Array) 
   return rows.map((n) => ({
     id: n.id,
     author: n.username,
-    createdAt: new Date(n.created_at),
+    createdAt: n.created_at,
     body: fromUtf8(openRecord(notesKey, 'note', `${reportId}/${n.id}`, n.body_sealed, noteBinding(n.author_id))),
   }));
 }
@@ -140,13 +140,13 @@ async function loadTimeline(trx: Executor, reportId: string) {
   const names = await usernamesOf(trx, views.last_actor ? [...actorIds, views.last_actor] : actorIds);
   return {
     entries: rows.map((r) => ({
-      at: new Date(r.occurred_at),
+      at: r.occurred_at,
       event: r.event,
       actorKind: r.actor_kind,
       actor: r.actor_id ? names.get(r.actor_id) ?? null : null,
       details: r.details as Record<string, unknown>,
     })),
     truncated: rows.length === TIMELINE_LIMIT,
-    views: { count: Number(views.views), lastAt: views.last_at ? new Date(views.last_at) : null, lastBy: views.last_actor ? names.get(views.last_actor) ?? null : null },
+    views: { count: views.views, lastAt: views.last_at, lastBy: views.last_actor ? names.get(views.last_actor) ?? null : null },
   };
 }

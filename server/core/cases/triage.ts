@@ -68,7 +68,7 @@ export async function setSeverity(ctx: AppContext, staff: StaffPrincipal, caseNu
     if (from === severity) return;
     const change: Updateable<ReportsTable> = { severity };
     // While the case is new, its triage deadline follows its severity (critical: minutes, not hours).
-    if (c.row.status === 'new') change.triage_due_at = triageDueAt(new Date(c.row.created_at), severity, slaPolicy(await readSettings(ctx, trx)));
+    if (c.row.status === 'new') change.triage_due_at = triageDueAt(c.row.created_at, severity, slaPolicy(await readSettings(ctx, trx)));
     await updateCase(trx, c.row.id, change);
     await auditCase(trx, staff, c, 'case.severity_set', { from, to: severity });
   });

@@ -129,14 +129,14 @@ export async function reporterCase(ctx: AppContext, session: OpenSession): Promi
   const retention = report.status === 'closed' ? await caseRetention(ctx, report.id) : null;
   return {
     caseNumber: report.case_number,
-    createdAt: new Date(report.created_at),
+    createdAt: report.created_at,
     status: report.status,
     outcome: report.outcome,
     timeline: timelineOf(report.status, report.outcome),
     consentLevel: report.consent_level,
     identityPresent: report.identity_present,
     reward: report.reward_eligible ? { note: rewardNote, ...(await rewardClaimStatus(db, report.id)) } : null,
-    protectionRequestedAt: report.protection_requested_at ? new Date(report.protection_requested_at) : null,
+    protectionRequestedAt: report.protection_requested_at,
     messages,
     attachments,
     retention: retention ? { deletesOn: retention.deletesOn, held: retention.hold !== null } : null,

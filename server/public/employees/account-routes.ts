@@ -35,18 +35,19 @@ function failure(err: unknown, req: Request, res: Response): { status: number; e
   return { status, errors: fieldError(req.locale, field, key, wait === undefined ? undefined : { minutes: minutesFrom(wait) }) };
 }
 
-/** Account pages of the delivery-employee side: join, sign in and out, home, password. */
-export function employeeAccountRoutes(ctx: AppContext): Router {
-  const router = Router();
-  const guard = requireEmployee(ctx);
+type Values = Record<string, string>;
 
-  const renderJoin = (res: Response, values: Record<string, string>, errors?: FormErrors, status = 200) =>
-    res.status(status).render('employees/join', { titleKey: 'employees.join.title', values, errors });
+const renderJoin = (res: Response, values: Values, errors?: FormErrors, status = 200) =>
+  res.status(status).render('employees/join', { titleKey: 'employees.join.title', values, errors });
 
-  // No ?code= prefill: an invite code in a URL would end up in browser history and proxy logs.
-  router.get('/employee/join', (_req, res) => renderJoin(res, keepTyped({}, JOIN_FIELDS)));
+const renderLogin = (res: Response, values: Values, errors?: FormErrors, status = 200) =>
+  res.status(status).render('employees/login', { titleKey: 'employees.login.title', values, errors });
 
-  router.post('/employee/join', async (req, res) => {
+const renderPassword = (res: Response, errors?: FormErrors, status = 200) =>
+  res.status(status).render('employees/password', { titleKey: 'employees.password.title', errors });
+
+function postJoin(ctx: AppContext) {
+  return async (req: Request, res: Response) => {
     const values = keepTyped(req.body, JOIN_FIELDS);
     const parsed = joinForm.safeParse(req.body ?? {});
     if (!parsed.success) return renderJoin(res, values, zodFormErrors(req.locale, parsed.error, { fallbackKey: FALLBACK }), 422);
@@ -58,17 +59,11 @@ export function employeeAccountRoutes(ctx: AppContext): Router {
       const { status, errors } = failure(err, req, res);
       renderJoin(res, values, errors, status);
     }
-  });
+  };
+}
 
-  const renderLogin = (res: Response, values: Record<string, string>, errors?: FormErrors, status = 200) =>
-    res.status(status).render('employees/login', { titleKey: 'employees.login.title', values, errors });
-
-  router.get('/employee/login', async (req, res) => {
-    if (await hasEmployeeSession(ctx, req)) return res.redirect(303, '/employee');
-    renderLogin(res, { phone: '' });
-  });
-
-  router.post('/employee/login', async (req, res) => {
+function postLogin(ctx: AppContext) {
+  return async (req: Request, res: Response) => {
     const values = keepTyped(req.body, ['phone']);
     const parsed = loginForm.safeParse(req.body ?? {});
     if (!parsed.success) return renderLogin(res, values, zodFormErrors(req.locale, parsed.error, { fallbackKey: FALLBACK }), 422);
@@ -82,7 +77,38 @@ export function employeeAccountRoutes(ctx: AppContext): Router {
       const { status, errors } = failure(err, req, res);
       renderLogin(res, values, errors, status);
     }
+  };
+}
+
+function postPassword(ctx: AppContext) {
+  return async (req: Request, res: Response) => {
+    const parsed = passwordForm.safeParse(req.body ?? {});
+    if (!parsed.success) return renderPassword(res, zodFormErrors(req.locale, parsed.error, { fallbackKey: FALLBACK }), 422);
+    try {
+      const cookie = await changeEmployeePassword(ctx, req.employee!, parsed.data);
+      setEmployeeCookie(ctx.config, res, cookie);
+      res.redirect(303, '/employee?password=changed');
+    } catch (err) {
+      const { status, errors } = failure(err, req, res);
+      renderPassword(res, errors, status);
+    }
+  };
+}
+
+/** Account pages of the delivery-employee side: join, sign in and out, home, password. */
+export function employeeAccountRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const guard = requireEmployee(ctx);
+
+  // No ?code= prefill: an invite code in a URL would end up in browser history and proxy logs.
+  router.get('/employee/join', (_req, res) => renderJoin(res, keepTyped({}, JOIN_FIELDS)));
+  router.post('/employee/join', postJoin(ctx));
+
+  router.get('/employee/login', async (req, res) => {
+    if (await hasEmployeeSession(ctx, req)) return res.redirect(303, '/employee');
+    renderLogin(res, { phone: '' });
   });
+  router.post('/employee/login', postLogin(ctx));
 
   router.post('/employee/logout', async (req, res) => {
     await destroySession(ctx.database.db, req.cookies?.[employeeCookieName(ctx.config)]);
@@ -98,23 +124,8 @@ export function employeeAccountRoutes(ctx: AppContext): Router {
     });
   });
 
-  const renderPassword = (res: Response, errors?: FormErrors, status = 200) =>
-    res.status(status).render('employees/password', { titleKey: 'employees.password.title', errors });
-
   router.get('/employee/account/password', guard, (_req, res) => renderPassword(res));
-
-  router.post('/employee/account/password', guard, async (req, res) => {
-    const parsed = passwordForm.safeParse(req.body ?? {});
-    if (!parsed.success) return renderPassword(res, zodFormErrors(req.locale, parsed.error, { fallbackKey: FALLBACK }), 422);
-    try {
-      const cookie = await changeEmployeePassword(ctx, req.employee!, parsed.data);
-      setEmployeeCookie(ctx.config, res, cookie);
-      res.redirect(303, '/employee?password=changed');
-    } catch (err) {
-      const { status, errors } = failure(err, req, res);
-      renderPassword(res, errors, status);
-    }
-  });
+  router.post('/employee/account/password', guard, postPassword(ctx));
 
   return router;
 }

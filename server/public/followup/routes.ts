@@ -33,17 +33,30 @@ export function followupRoutes(ctx: AppContext): Router {
     res.locals.reporterSession = await loadSession(ctx.database.db, 'reporter', req.cookies?.[cookie]);
     next();
   };
-  const renderStatus = (req: Request, res: Response, state: StatusPageState = {}) => renderStatusPage(ctx, req, res, state);
   // Reply and file forms while the database is away: their text comes back on a "try again" page.
   const loadReporterKeepingForm = keepFormWhenUnavailable(ctx, loadReporter, renderUnavailable);
 
   router.get('/followup', loadReporter, async (req, res) => {
     if (!res.locals.reporterSession) return renderLogin(res, 200);
-    await renderStatus(req, res);
+    await renderStatusPage(ctx, req, res, {});
+  });
+  router.post('/followup', postLogin(ctx, cookie));
+  router.post('/followup/reply', loadReporterKeepingForm, postReply(ctx, cookie));
+  router.post('/followup/files', loadReporterKeepingForm, postFiles(ctx));
+  router.post('/followup/consent', loadReporterKeepingForm, postConsent(ctx));
+
+  router.post('/followup/logout', async (req, res) => {
+    await destroySession(ctx.database.db, req.cookies?.[cookie]);
+    res.clearCookie(cookie, cookieOptions(ctx.config.public, { sameSite: 'strict' }));
+    res.render('followup/logged-out', { titleKey: 'followup.loggedOut.title' });
   });
 
-  // Sign-in with the receipt; a reply kept from an ended session (pending_reply) is sent right after.
-  router.post('/followup', async (req, res) => {
+  return router;
+}
+
+/** Sign-in with the receipt; a reply kept from an ended session (pending_reply) is sent right after. */
+function postLogin(ctx: AppContext, cookie: string) {
+  return async (req: Request, res: Response) => {
     const body = (req.body as Record<string, unknown> | undefined) ?? {};
     const { receipt } = loginSchema.parse({ receipt: body.receipt });
     const pending = typeof body.pending_reply === 'string' ? body.pending_reply : '';
@@ -58,25 +71,29 @@ export function followupRoutes(ctx: AppContext): Router {
     }
     if (result.kind === 'throttled') res.setHeader('Retry-After', String(result.retryAfterSeconds));
     renderLogin(res, result.kind === 'throttled' ? 429 : 401, result.kind === 'throttled' ? 'followup.errors.throttled' : 'followup.errors.invalid', pending);
-  });
+  };
+}
 
-  router.post('/followup/reply', loadReporterKeepingForm, async (req, res) => {
+function postReply(ctx: AppContext, cookie: string) {
+  return async (req: Request, res: Response) => {
     const session = requireSession(res);
     const fields = fieldsFromBody(req.body);
     const body = first(fields, 'body');
     // The reply comes back on the sign-in page (never stored) and is sent once the receipt is entered.
     if (!session) return renderLogin(res, 401, endedCause(req, cookie), body);
     const parsed = replySchema.safeParse({ body });
-    if (!parsed.success) return renderStatus(req, res, { status: 422, reply: body, errors: followupIssues(parsed.error) });
+    if (!parsed.success) return renderStatusPage(ctx, req, res, { status: 422, reply: body, errors: followupIssues(parsed.error) });
     const allowed = await unlessUnavailable(allowAction(ctx, clientSource(req)));
-    if (allowed.ok && !allowed.value) return renderStatus(req, res, { status: 429, reply: body, errors: [throttled('body')] });
+    if (allowed.ok && !allowed.value) return renderStatusPage(ctx, req, res, { status: 429, reply: body, errors: [throttled('body')] });
     const sent = allowed.ok ? await unlessUnavailable(sendReply(ctx, session, parsed.data.body)) : allowed;
     if (!sent.ok) return renderUnavailable(res, textOnlyForm(fields));
     if (!sent.value) return renderLogin(res, 401, 'followup.errors.expired');
     res.redirect(303, '/followup#thread');
-  });
+  };
+}
 
-  router.post('/followup/files', loadReporterKeepingForm, async (req, res) => {
+function postFiles(ctx: AppContext) {
+  return async (req: Request, res: Response) => {
     const session = requireSession(res);
     const form = await readFormWithFiles(ctx, req, res, { mayPost: async () => (session ? allowAction(ctx, clientSource(req)) : false) });
     const allowed = form.limit.ok && form.limit.value;
@@ -93,39 +110,35 @@ export function followupRoutes(ctx: AppContext): Router {
       ...(allowed && batch.files.length === 0 && batch.refused.length === 0 ? [{ field: 'files', messageKey: 'followup.errors.no_files' }] : []),
       ...fileErrors(batch),
     ];
-    if (errors.length > 0 || !parsed.success) return renderStatus(req, res, { status: allowed ? 422 : 429, note, batch, errors });
+    if (errors.length > 0 || !parsed.success) return renderStatusPage(ctx, req, res, { status: allowed ? 422 : 429, note, batch, errors });
     const added = await unlessUnavailable(addFiles(ctx, session, batch, parsed.data.note));
     if (!added.ok) return renderUnavailable(res, { ...form, batch });
     if (!added.value) return renderLogin(res, 401, 'followup.errors.expired');
     res.redirect(303, '/followup#files');
-  });
+  };
+}
 
-  router.post('/followup/consent', loadReporterKeepingForm, async (req, res) => {
+const CONSENT_FIELDS = ['consent', 'identity_name', 'identity_phone', 'identity_id_number', 'identity_contact'];
+
+function postConsent(ctx: AppContext) {
+  return async (req: Request, res: Response) => {
     const session = requireSession(res);
     if (!session) return renderLogin(res, 401, 'followup.errors.expired');
     const fields = fieldsFromBody(req.body);
-    const values = Object.fromEntries(['consent', 'identity_name', 'identity_phone', 'identity_id_number', 'identity_contact'].map((n) => [n, first(fields, n)]));
+    const values = Object.fromEntries(CONSENT_FIELDS.map((n) => [n, first(fields, n)]));
     const parsed = consentSchema.safeParse(values);
-    if (!parsed.success) return renderStatus(req, res, { status: 422, consent: values, errors: followupIssues(parsed.error) });
+    if (!parsed.success) return renderStatusPage(ctx, req, res, { status: 422, consent: values, errors: followupIssues(parsed.error) });
     const unavailable = () => renderUnavailable(res, textOnlyForm(fields));
     const allowed = await unlessUnavailable(allowAction(ctx, clientSource(req)));
     if (!allowed.ok) return unavailable();
-    if (!allowed.value) return renderStatus(req, res, { status: 429, consent: values, errors: [throttled('consent')] });
+    if (!allowed.value) return renderStatusPage(ctx, req, res, { status: 429, consent: values, errors: [throttled('consent')] });
     const changed = await unlessUnavailable(changeConsent(ctx, session, parsed.data));
     if (!changed.ok) return unavailable();
     const result = changed.value;
     if (result.kind === 'gone') return renderLogin(res, 401, 'followup.errors.expired');
-    if (result.kind === 'refused') return renderStatus(req, res, { status: 422, consent: values, errors: [{ field: result.field, messageKey: result.messageKey }] });
+    if (result.kind === 'refused') return renderStatusPage(ctx, req, res, { status: 422, consent: values, errors: [{ field: result.field, messageKey: result.messageKey }] });
     res.redirect(303, '/followup#consent');
-  });
-
-  router.post('/followup/logout', async (req, res) => {
-    await destroySession(ctx.database.db, req.cookies?.[cookie]);
-    res.clearCookie(cookie, cookieOptions(ctx.config.public, { sameSite: 'strict' }));
-    res.render('followup/logged-out', { titleKey: 'followup.loggedOut.title' });
-  });
-
-  return router;
+  };
 }
 
 /**
