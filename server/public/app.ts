@@ -7,7 +7,7 @@ import { intakeRoutes } from './intake/routes.js';
 import { followupCsrfRejected, followupRoutes } from './followup/routes.js';
 import { employeeAccountRoutes } from './employees/account-routes.js';
 import { employeeCsrfRejected, employeeTipRoutes } from './employees/tip-routes.js';
-import { employeeReportRoutes } from './employees/report-routes.js';
+import { employeeReportCsrfRejected, employeeReportRoutes } from './employees/report-routes.js';
 import { rewardRoutes } from './reward-routes.js';
 import { REPORT_FIELD_MAXLENGTH } from '../core/intake/schema.js';
 import { REPLY_MAX } from '../core/followup/schema.js';
@@ -41,6 +41,7 @@ export function createPublicApp(ctx: AppContext): Express {
   routes.use(rewardRoutes(ctx));
   const followupRefused = followupCsrfRejected(ctx);
   const employeeRefused = employeeCsrfRejected(ctx);
+  const employeeReportRefused = employeeReportCsrfRejected(ctx);
   return buildApp(
     ctx,
     {
@@ -52,7 +53,7 @@ export function createPublicApp(ctx: AppContext): Express {
       sessionCookies: ['employee', 'followup'],
       fileRoutes: PUBLIC_FILE_ROUTES,
       // Each side answers a refused form of its own with the text kept and a sign-in on the same page.
-      onCsrfRejected: (req, res, cause) => followupRefused(req, res, cause) || employeeRefused(req, res, cause),
+      onCsrfRejected: (req, res, cause) => followupRefused(req, res, cause) || employeeRefused(req, res, cause) || employeeReportRefused(req, res, cause),
     },
     routes,
   );

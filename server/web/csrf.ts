@@ -8,6 +8,8 @@ declare module 'express-serve-static-core' {
   interface Request {
     /** Set only on the routes an app lists as taking files: their streaming parser checks the token. */
     takesFiles?: boolean;
+    /** Set by the multipart parser when the CSRF check refused a body: files it did not receive. */
+    refusedFiles?: number;
   }
   interface Locals {
     csrfToken: string;

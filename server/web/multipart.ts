@@ -108,6 +108,7 @@ function readParts(
   const fail = (err: Error) => {
     if (failed) return;
     failed = true;
+    if (err instanceof CsrfRejected) keepTextFields(req, fields);
     stopInput();
     stopParsing(req, res, parser, err);
     const settle = () => reject(err);
@@ -125,6 +126,7 @@ function readParts(
     if (failed) return void stream.resume();
     if (!csrfOk) {
       stream.resume();
+      if (info.filename) req.refusedFiles = 1; // named as not received on the page that keeps the text
       fail(new CsrfRejected());
       return;
     }
@@ -140,18 +142,26 @@ function readParts(
     chain.catch((err: Error) => fail(err));
   });
   // More fields or parts than any of our forms has: not a browser.
-  parser.on('fieldsLimit', () => fail(new MalformedBody()));
-  parser.on('partsLimit', () => fail(new MalformedBody()));
+  for (const limit of ['fieldsLimit', 'partsLimit'] as const) parser.on(limit, () => fail(new MalformedBody()));
   parser.on('error', () => fail(new MalformedBody()));
   parser.on('close', () => {
     if (failed) return;
     stopInput();
     chain.then(
-      () => (csrfOk ? resolve({ fields, truncated }) : reject(new CsrfRejected())),
+      () => (csrfOk ? resolve({ fields, truncated }) : reject((keepTextFields(req, fields), new CsrfRejected()))),
       (err: Error) => reject(err),
     );
   });
   req.pipe(parser);
+}
+
+/**
+ * A body refused by the CSRF check (its session ended, or it was signed out in another tab) keeps
+ * the text fields read before the refusal, for the error page that gives them back (web/errors.ts);
+ * they are never stored. Files are never kept.
+ */
+function keepTextFields(req: Request, fields: FieldMap): void {
+  req.body = Object.fromEntries(Object.entries(fields).map(([name, values]) => [name, values.length === 1 ? values[0] : values]));
 }
 
 /** Ends a refused parse: no more input to the parser, and the answer will close the connection. */

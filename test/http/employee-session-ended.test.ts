@@ -103,6 +103,29 @@ describe('an employee whose session ended while writing', () => {
     expect(html).toContain(`>${MESSAGE}</textarea>`);
   });
 
+  it('gets a report with a photo back kept after signing out in another tab, and files it once after signing in', async () => {
+    const { agent } = await withTip();
+    const form = (await agent.get('/employee/report/quick')).text;
+    expect((await agent.post('/employee/logout').type('form').send({ _csrf: csrfTokenFrom(form) })).status).toBe(303);
+    const hidden = Object.fromEntries(hiddenFields(form, '/employee/report').filter(([n]) => n !== '_csrf'));
+    const before = await count('reports');
+    const photo = { name: '现场.png', body: await pngBytes(), type: 'image/png' };
+    const late = await postReportForm(agent, '/employee/report', csrfTokenFrom(form), { ...hidden, categories: 'suspicious_pattern', waybill_numbers: 'YD2718281828', description: DESCRIPTION, action: 'send' }, [photo]);
+    expect(late.status).toBe(403);
+    const html = decodeEntities(late.text);
+    expect(html).toContain('您已在其他页面退出登录');
+    expect(html).not.toContain('表单已过期');
+    expect(html).toContain(`>${DESCRIPTION}</textarea>`);
+    expect(html).toContain('您这次选择的 1 个文件没有收到');
+    expect(await count('reports')).toBe(before);
+    await assertNotStored(DESCRIPTION);
+    const kept = Object.fromEntries(hiddenFields(late.text, '/employee/report/resume').filter(([n]) => n !== '_csrf'));
+    expect(kept).toMatchObject({ categories: 'suspicious_pattern', waybill_numbers: 'YD2718281828', submission_token: hidden.submission_token });
+    const sent = await agent.post('/employee/report/resume').type('form').send({ _csrf: csrfTokenFrom(late.text), ...kept, description: DESCRIPTION, phone: courier.phone, password: courier.password });
+    expect(sent.status).toBe(303);
+    expect(await count('reports')).toBe(before + 1);
+  });
+
   it('gets a report back kept (files named as not received), then files it once after signing in', async () => {
     const { agent } = await withTip();
     const form = (await agent.get('/employee/report/quick')).text;

@@ -5,7 +5,8 @@ import type { FormWithFiles } from '../../core/intake/uploads.js';
 import { hiddenFieldsOf, reportFormContext, staysQuick, unavailableContext } from '../intake/view.js';
 import { readReportValues, REPORT_FIELD_MAXLENGTH, type FieldError, type ReportFormValues } from '../../core/intake/schema.js';
 import type { UploadBatch } from '../../core/intake/uploads.js';
-import { requireEmployee } from './guard.js';
+import { endedCauseOf, requireEmployee } from './guard.js';
+import type { CsrfRejectedHandler } from '../../web/errors.js';
 import { EMPLOYEE_CONSENT } from '../../core/employees/schema.js';
 import { allowEmployeePost, employeeFormDefaults, handleEmployeeReportPost } from '../../core/employees/report.js';
 import { fieldsFromBody, first, type FieldMap } from '../../core/fields.js';
@@ -67,6 +68,19 @@ export function employeeReportRoutes(ctx: AppContext): Router {
   }
 
   return router;
+}
+
+/**
+ * A report refused by the CSRF check because the session is gone (signed out in another tab): the
+ * parser kept the text fields it read (web/multipart.ts), and the sign-in-again page gives them back.
+ */
+export function employeeReportCsrfRejected(ctx: AppContext): CsrfRejectedHandler {
+  return (req, res, cause) => {
+    if (req.method !== 'POST' || req.path !== '/employee/report' || !/^multipart\//i.test(req.headers['content-type'] ?? '')) return false;
+    const form = { ...textOnlyForm(fieldsFromBody(req.body)), discardedFiles: req.refusedFiles ?? 0 };
+    renderSignInAgain(res, 403, keptReport(form), { causeKey: causeKeyOf(cause === 'cookiesOff' ? 'cookiesOff' : endedCauseOf(ctx.config, req)) });
+    return true;
+  };
 }
 
 /** The report form, kept on the sign-in-again page: the description shown, the rest carried. */
