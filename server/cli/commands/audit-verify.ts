@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { verifyAuditChain, type ChainBreak } from '../../core/audit/verify.js';
+import { alertReasonOf, verifyAuditChain, type ChainBreak } from '../../core/audit/verify.js';
 import { checkpointDir, readCheckpoints } from '../../core/audit/checkpoints.js';
 import { auditKeysOf } from '../../core/audit/keys.js';
 import { recordAlertEvent } from '../../core/alerts/events.js';
@@ -30,8 +30,7 @@ export const auditVerifyCommand: CliCommand = {
     const verdict = await verifyAuditChain(ctx.db, checkpoints);
     if (!verdict.ok) {
       // Admins hear at once (alert outbox; delivered by the running app).
-      const reason = verdict.reason === 'checkpoint_mismatch' || verdict.reason === 'head_behind_checkpoint' ? 'checkpoint' : 'chain';
-      await recordAlertEvent(ctx.db, { type: 'audit.verification_failed', reason });
+      await recordAlertEvent(ctx.db, { type: 'audit.verification_failed', reason: alertReasonOf(verdict.reason) });
       const by = verdict.instance ? `, checkpoint of instance ${verdict.instance}` : '';
       ctx.out(`audit chain BROKEN at seq ${verdict.brokenSeq} (${REASONS[verdict.reason]}${by})`);
       return EXIT.failure;

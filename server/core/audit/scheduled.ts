@@ -2,12 +2,12 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import type { Logger } from 'pino';
 import { describeError } from '../errors.js';
-import { claimScheduledRun, INSTANCE_NAME } from '../maintenance/runner.js';
+import { claimScheduledRun, INSTANCE_NAME, lookPeriodically } from '../maintenance/runner.js';
 import { recordAlertEvent } from '../alerts/events.js';
 import { auditKeysOf } from './keys.js';
 import { auditHead } from './repository.js';
 import { checkpointDir, readCheckpoints } from './checkpoints.js';
-import { verifyAuditChain } from './verify.js';
+import { alertReasonOf, verifyAuditChain } from './verify.js';
 
 /**
  * The audit chain verified by the portal itself, once a day across all instances: what
@@ -40,8 +40,7 @@ async function judge(ctx: Ctx, checkpoints: Awaited<ReturnType<typeof readCheckp
   const db = ctx.database.db;
   const verdict = await verifyAuditChain(db, checkpoints);
   if (!verdict.ok) {
-    const reason = verdict.reason === 'checkpoint_mismatch' || verdict.reason === 'head_behind_checkpoint' ? 'checkpoint' : 'chain';
-    return { ok: false, reason, detail: `${verdict.reason} at seq ${verdict.brokenSeq}` };
+    return { ok: false, reason: alertReasonOf(verdict.reason), detail: `${verdict.reason} at seq ${verdict.brokenSeq}` };
   }
   if (forged > 0) return { ok: false, reason: 'checkpoint', detail: `${forged} invalid checkpoint lines` };
   // This instance writes a checkpoint at least every AUDIT_CHECKPOINT_SECONDS while the chain moves.
@@ -84,12 +83,5 @@ export function startScheduledAuditVerify(ctx: Ctx & { logger: Logger }, interva
       .catch((err: unknown) => ctx.logger.warn({ err: describeError(err) }, 'audit verification round failed'));
   };
   // Not at once: a restart loop must not recompute the chain on every start.
-  const first = setTimeout(tick, Math.min(10 * 60_000, intervalMs));
-  const timer = setInterval(tick, Math.max(1_000, Math.floor(intervalMs / 12)));
-  first.unref();
-  timer.unref();
-  return () => {
-    clearTimeout(first);
-    clearInterval(timer);
-  };
+  return lookPeriodically(tick, { firstMs: Math.min(10 * 60_000, intervalMs), everyMs: Math.max(1_000, Math.floor(intervalMs / 12)) });
 }

@@ -19,6 +19,11 @@ export type ChainBreak =
   /** A checkpoint records a later head than the newest row: the newest rows were removed. */
   | 'head_behind_checkpoint';
 
+/** What an alert calls a break: rows held against a checkpoint, or the chain itself. */
+export function alertReasonOf(reason: ChainBreak): 'chain' | 'checkpoint' {
+  return reason === 'checkpoint_mismatch' || reason === 'head_behind_checkpoint' ? 'checkpoint' : 'chain';
+}
+
 export type ChainVerdict =
   | { ok: true; rows: number; unkeyedRows: number; headSeq: number | null; checkpointsMatched: number }
   | { ok: false; rows: number; brokenSeq: number; reason: ChainBreak; instance?: string };

@@ -76,8 +76,17 @@ export function startMaintenance(db: Kysely<DB>, tasks: readonly MaintenanceTask
   const tick = () => {
     runMaintenanceRound(db, tasks, logger, new Date(), { intervalMs }).catch((err: unknown) => logger.warn({ err: describeError(err) }, 'maintenance round failed'));
   };
-  const first = setTimeout(tick, Math.min(10_000, intervalMs));
-  const timer = setInterval(tick, Math.max(1_000, Math.floor(intervalMs / 5)));
+  return lookPeriodically(tick, { firstMs: Math.min(10_000, intervalMs), everyMs: Math.max(1_000, Math.floor(intervalMs / 5)) });
+}
+
+/**
+ * Runs `tick` once after `firstMs`, then every `everyMs`, without keeping the process alive; the
+ * returned function stops both. Scheduled jobs tick more often than their period and let
+ * claimScheduledRun decide whether this instance runs the period.
+ */
+export function lookPeriodically(tick: () => void, timing: { firstMs: number; everyMs: number }): () => void {
+  const first = setTimeout(tick, timing.firstMs);
+  const timer = setInterval(tick, timing.everyMs);
   first.unref();
   timer.unref();
   return () => {

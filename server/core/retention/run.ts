@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { DB } from '../db/schema.js';
 import type { Config } from '../config.js';
 import { describeError } from '../errors.js';
-import { claimScheduledRun, INSTANCE_NAME } from '../maintenance/runner.js';
+import { claimScheduledRun, INSTANCE_NAME, lookPeriodically } from '../maintenance/runner.js';
 import { readSettings } from '../settings/service.js';
 import { isDue, periodsFrom, ruleOf, type RetentionPeriods, type RetentionRule } from './policy.js';
 import { factsOf, listRetentionCandidates } from './repository.js';
@@ -69,12 +69,5 @@ export function startRetention(ctx: { database: { db: Kysely<DB> }; config: Conf
       })
       .catch((err: unknown) => ctx.logger.warn({ err: describeError(err) }, 'retention round failed'));
   };
-  const first = setTimeout(tick, Math.min(30_000, intervalMs));
-  const timer = setInterval(tick, Math.max(1_000, Math.floor(intervalMs / 12)));
-  first.unref();
-  timer.unref();
-  return () => {
-    clearTimeout(first);
-    clearInterval(timer);
-  };
+  return lookPeriodically(tick, { firstMs: Math.min(30_000, intervalMs), everyMs: Math.max(1_000, Math.floor(intervalMs / 12)) });
 }
