@@ -62,8 +62,11 @@ export function openPostgres(url: string, poolSize = 10): Database {
 export async function openPglite(dataDir?: string): Promise<Database> {
   // Loaded here, not at the top: a server on PostgreSQL never pays for the embedded database.
   const { PGlite } = await import('@electric-sql/pglite');
+  // btree_gin: the queue's filter index (migration 20261204_1000) is GIN over plain columns.
+  const { btree_gin } = await import('@electric-sql/pglite/contrib/btree_gin');
   const pglite = await PGlite.create({
     ...(dataDir ? { dataDir } : {}),
+    extensions: { btree_gin },
     parsers: {
       [INT8_OID]: (v: string) => Number(v),
       [NUMERIC_OID]: (v: string) => Number(v),
