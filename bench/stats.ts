@@ -7,7 +7,9 @@
  * Rows are plaintext metadata with dummy sealed blobs, generated with generate_series, secondary
  * indexes rebuilt after the load (as bench/queue.ts does). The load runs with triggers off, so the
  * daily roll-up is then built for every day at once (timed: rollupBuildSeconds).
- * `npx tsx bench/stats.ts` prints the figures; runStatsBench is what `npm run bench -- stats` calls.
+ * `npx tsx bench/stats.ts` prints the figures (BENCH_REPORTS sets N; BENCH_KEEP=1 keeps the database and
+ * logs its name; BENCH_REUSE=<name> measures such a kept database again, after migrating it and
+ * rebuilding its roll-up, without generating); runStatsBench is what `npm run bench -- stats` calls.
  */
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync } from 'node:fs';
@@ -40,15 +42,24 @@ import { DEFAULT_SLA_POLICY } from '../server/core/queue/sla.js';
 import { adminQuery } from './admin.js';
 import { round, timed } from './timing.js';
 
-export type StatsBenchOptions = { databaseUrl: string; reports: number; iterations?: number; log?: (line: string) => void };
+export type StatsBenchOptions = {
+  databaseUrl: string;
+  reports: number;
+  iterations?: number;
+  log?: (line: string) => void;
+  /** Keep the database afterwards (its name is logged), to measure again or inspect plans. */
+  keep?: boolean;
+  /** A database kept by an earlier run: skip generation, migrate it, rebuild the roll-up and measure. */
+  reuse?: string;
+};
 
 const CHUNK = 100_000;
 
 export async function runStatsBench(opts: StatsBenchOptions): Promise<Record<string, number>> {
   const log = opts.log ?? (() => {});
   await cryptoReady();
-  const name = `bench_stats_${randomBytes(4).toString('hex')}`;
-  await adminQuery(opts.databaseUrl, `create database ${name}`);
+  const name = opts.reuse ?? `bench_stats_${randomBytes(4).toString('hex')}`;
+  if (!opts.reuse) await adminQuery(opts.databaseUrl, `create database ${name}`);
   const url = new URL(opts.databaseUrl);
   url.pathname = `/${name}`;
   const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: url.toString(), DATA_DIR: mkdtempSync(path.join(tmpdir(), 'parcelguard-bench-')), LOG_LEVEL: 'warn' });
@@ -61,12 +72,13 @@ export async function runStatsBench(opts: StatsBenchOptions): Promise<Record<str
     const ctx: AppContext = { config, database, logger: createLogger(config.logLevel), kdf, images: new ImageJobs(config.images) };
     const pair = generateBoxKeyPair();
     const staffId = randomUUID();
-    await database.db.insertInto('staff').values({ id: staffId, username: 'bench-reviewer', role: 'reviewer', status: 'active', public_key: pair.publicKey }).execute();
+    await database.db.insertInto('staff').values({ id: staffId, username: `bench-reviewer-${staffId.slice(0, 8)}`, role: 'reviewer', status: 'active', public_key: pair.publicKey }).execute();
     const cookie = await createSession(database.db, 'staff', staffId, pair.privateKey);
     const started = performance.now();
-    await generate(url.toString(), opts.reports, staffId, log);
+    if (!opts.reuse) await generate(url.toString(), opts.reports, staffId, log);
     const generateSeconds = (performance.now() - started) / 1000;
-    log(`generated ${opts.reports} reports in ${generateSeconds.toFixed(1)} s`);
+    const reports = await countReports(database.db);
+    if (!opts.reuse) log(`generated ${reports} reports in ${generateSeconds.toFixed(1)} s`);
     // The load ran with triggers off: mark every day stale and time the roll-up's first build.
     const built = performance.now();
     await sql`insert into stats_stale_days (day) select distinct ((created_at at time zone 'UTC') + interval '8 hours')::date from reports on conflict do nothing`.execute(database.db);
@@ -74,11 +86,16 @@ export async function runStatsBench(opts: StatsBenchOptions): Promise<Record<str
     const rollupSeconds = (performance.now() - built) / 1000;
     log(`daily roll-up of ${days} days built in ${rollupSeconds.toFixed(1)} s`);
     const figures = await measureHttp(ctx, cookie, opts.iterations ?? 60, log);
-    return { reports: opts.reports, generateSeconds: round(generateSeconds), rollupBuildSeconds: round(rollupSeconds), ...figures };
+    return { reports, ...(opts.reuse ? {} : { generateSeconds: round(generateSeconds) }), rollupBuildSeconds: round(rollupSeconds), ...figures };
   } finally {
     await database.close();
-    await adminQuery(opts.databaseUrl, `drop database if exists ${name} with (force)`);
+    if (opts.keep) log(`kept database ${name}`);
+    else await adminQuery(opts.databaseUrl, `drop database if exists ${name} with (force)`);
   }
+}
+
+async function countReports(db: Kysely<DB>): Promise<number> {
+  return Number((await db.selectFrom('reports').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
 }
 
 async function generate(url: string, count: number, staffId: string, log: (line: string) => void): Promise<void> {
@@ -200,6 +217,8 @@ async function measureHttp(ctx: AppContext, cookie: string, iterations: number, 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const reports = Number(process.env.BENCH_REPORTS ?? 1_000_000);
-  const result = await runStatsBench({ databaseUrl, reports, log: (line) => console.log(line) });
+  const keep = process.env.BENCH_KEEP === '1';
+  const reuse = process.env.BENCH_REUSE || undefined;
+  const result = await runStatsBench({ databaseUrl, reports, keep, reuse, log: (line) => console.log(line) });
   console.log(JSON.stringify(result, null, 2));
 }
