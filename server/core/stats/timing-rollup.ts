@@ -30,14 +30,12 @@ export async function rolledUpTimings(db: Executor, f: StatsFilter, feedbackWind
     const [median = null, p90 = null] = percentiles(h, [0.5, 0.9]);
     return { median, p90 };
   };
-  const c = spread(crit);
-  const a = spread(ack);
-  const b = spread(fb);
+  const [critP, ackP, fbP] = [spread(crit), spread(ack), spread(fb)];
   return {
     total: totals.total,
-    crit_n: totals.crit_n, crit_median: c.median, crit_p90: c.p90, crit_ok: totals.crit_ok, crit_due: totals.crit_n + late.crit,
-    ack_n: totals.ack_n, ack_median: a.median, ack_p90: a.p90, ack_ok: totals.ack_ok, ack_due: totals.ack_n + late.ack,
-    fb_n: totals.fb_n, fb_median: b.median, fb_p90: b.p90, fb_ok: countThrough(fb, windowBucket), fb_due: totals.fb_sent + fbLate,
+    crit_n: totals.crit_n, crit_median: critP.median, crit_p90: critP.p90, crit_ok: totals.crit_ok, crit_due: totals.crit_n + late.crit,
+    ack_n: totals.ack_n, ack_median: ackP.median, ack_p90: ackP.p90, ack_ok: totals.ack_ok, ack_due: totals.ack_n + late.ack,
+    fb_n: totals.fb_n, fb_median: fbP.median, fb_p90: fbP.p90, fb_ok: countThrough(fb, windowBucket), fb_due: totals.fb_sent + fbLate,
     referred: totals.referred,
     estimated: true,
   };
