@@ -7,11 +7,13 @@ import { loadStatistics, type StatsData } from '../../server/core/stats/service.
 import type { StatsFilter } from '../../server/core/stats/schema.js';
 import { DEFAULT_SLA_POLICY } from '../../server/core/queue/sla.js';
 import { shredCase } from '../../server/core/retention/shred.js';
+import { bucketEndingAt, EDGES } from '../../server/core/stats/histogram.js';
 
 /**
- * The daily roll-up (migration 20261203_1400) against the reports themselves: after every kind of
- * change (new tips, a status change, a referral added and withdrawn, a shredding, a deletion) the
- * figures read from the roll-up equal the same figures counted straight from the reports.
+ * The daily roll-up (migrations 20261203_1400 and 20261204_0900) against the reports themselves:
+ * after every kind of change (new tips, acknowledgements and feedback, a status change, a referral
+ * added and withdrawn, a shredding, a deletion) the figures read from the roll-up, and the timing
+ * roll-up's rows, equal the same figures counted straight from the reports.
  */
 
 let t: TestApp;
@@ -99,6 +101,48 @@ async function expectRollupMatchesReports() {
     const data = await loadStatistics(db(), f, DEFAULT_SLA_POLICY, NOW);
     expect(figures(data), JSON.stringify(f)).toEqual(await oracle(f));
   }
+  expect(await timingRollup()).toEqual(await timingOracle());
+}
+
+/** The timing roll-up's rows, keyed by day (and measure and bucket, or day of acknowledgement). */
+async function timingRollup() {
+  const rows = async (q: ReturnType<typeof sql<{ k: string; n: number }>>) => Object.fromEntries((await q.execute(db())).rows.map((r) => [r.k, Number(r.n)]));
+  return {
+    daily: await rows(sql<{ k: string; n: number }>`select d.day || '|' || d.crit_n || '|' || d.crit_ok || '|' || d.ack_n || '|' || d.ack_ok || '|' || d.fb_n || '|' || d.fb_sent as k, 1 as n from stats_daily d where d.dims = 7`),
+    hist: await rows(sql<{ k: string; n: number }>`select day || '|' || measure || '|' || bucket as k, n from stats_timing_hist`),
+    pending: await rows(sql<{ k: string; n: number }>`select day || '|' || ack_day as k, n from stats_fb_pending`),
+  };
+}
+
+/** The same rows from the reports: buckets placed here in TypeScript, (lo, hi] by the edge list. */
+async function timingOracle() {
+  const day = (column: string) => sql.raw(`(${column} at time zone 'Asia/Shanghai')::date`);
+  const daily = await sql<{ k: string }>`
+    select ${day('r.created_at')} || '|' || count(*) filter (where r.severity = 'critical' and r.acknowledged_at is not null)
+      || '|' || count(*) filter (where r.severity = 'critical' and r.acknowledged_at <= r.triage_due_at)
+      || '|' || count(*) filter (where r.severity <> 'critical' and r.acknowledged_at is not null)
+      || '|' || count(*) filter (where r.severity <> 'critical' and r.acknowledged_at <= r.triage_due_at)
+      || '|' || count(*) filter (where r.first_feedback_at is not null and r.acknowledged_at is not null)
+      || '|' || count(*) filter (where r.first_feedback_at is not null) as k
+    from reports r group by ${day('r.created_at')}`.execute(db());
+  const durations = await sql<{ day: string; crit: boolean; ack: number | null; fb: number | null }>`
+    select ${day('r.created_at')}::text as day, r.severity = 'critical' as crit, extract(epoch from r.acknowledged_at - r.created_at)::float8 as ack,
+      extract(epoch from r.first_feedback_at - r.acknowledged_at)::float8 as fb from reports r`.execute(db());
+  const hist: Record<string, number> = {};
+  const add = (key: string) => (hist[key] = (hist[key] ?? 0) + 1);
+  for (const r of durations.rows) {
+    const bucket = (secs: number) => EDGES.filter((e) => e < secs).length;
+    if (r.ack !== null) add(`${r.day}|${r.crit ? 0 : 1}|${bucket(Number(r.ack))}`);
+    if (r.fb !== null) add(`${r.day}|2|${bucket(Number(r.fb))}`);
+  }
+  const pending = await sql<{ k: string; n: number }>`
+    select ${day('r.created_at')} || '|' || ${day('r.acknowledged_at')} as k, count(*)::int as n from reports r
+    where r.acknowledged_at is not null and r.first_feedback_at is null group by 1`.execute(db());
+  return {
+    daily: Object.fromEntries(daily.rows.map((r) => [r.k, 1])),
+    hist,
+    pending: Object.fromEntries(pending.rows.map((r) => [r.k, Number(r.n)])),
+  };
 }
 
 describe('the daily roll-up', () => {
@@ -107,6 +151,21 @@ describe('the daily roll-up', () => {
     const all = await loadStatistics(db(), NOVEMBER, DEFAULT_SLA_POLICY, NOW);
     expect(all.backlog).toEqual([{ bucket: 0, n: 1 }, { bucket: 1, n: 2 }, { bucket: 2, n: 6 }, { bucket: 3, n: 1 }]);
     expect(all.weeklyByChannel).toContainEqual({ week: '2026-11-09', key: 'employee', n: 3 });
+  });
+
+  it('rolls up acknowledgement and first-feedback times by day of receipt, across Beijing midnight', async () => {
+    const at = (iso: string) => new Date(`${iso}+08:00`);
+    const times = [
+      { id: ids[0]!, severity: 'critical', acknowledged_at: at('2026-11-03T00:10:00'), triage_due_at: at('2026-11-03T00:30:00'), first_feedback_at: at('2026-11-10T00:10:00') },
+      { id: ids[2]!, severity: 'normal', acknowledged_at: at('2026-11-10T09:00:00'), triage_due_at: at('2026-11-11T08:00:00'), first_feedback_at: null },
+      { id: ids[3]!, severity: 'critical', acknowledged_at: at('2026-11-13T01:00:00'), triage_due_at: at('2026-11-13T00:59:00'), first_feedback_at: null },
+      { id: ids[4]!, severity: 'normal', acknowledged_at: at('2026-11-13T00:00:00'), triage_due_at: at('2026-11-14T00:00:00'), first_feedback_at: at('2026-11-13T00:00:01') },
+    ] as const;
+    for (const { id, ...set } of times) await db().updateTable('reports').set(set).where('id', '=', id).execute();
+    await expectRollupMatchesReports();
+    // The first feedback exactly 7 days after acknowledgement lies in the bucket that ends at 7 days.
+    const { rows } = await sql<{ bucket: number }>`select bucket from stats_timing_hist where day = '2026-11-02' and measure = 2`.execute(db());
+    expect(rows.map((r) => Number(r.bucket))).toEqual([bucketEndingAt(7 * 86_400)]);
   });
 
   it('follows a close, a referral made and withdrawn, and a new tip, with no refresh by hand', async () => {

@@ -33,6 +33,7 @@ export async function statsXlsx(tables: readonly StatsTable[], meta: { title: st
     const sheet = book.addWorksheet(sheetName(table.title, index + 1));
     sheet.addRow([table.title]).font = { bold: true };
     sheet.addRow([table.description]);
+    if (table.note) sheet.addRow([table.note]);
     sheet.addRow([table.corner, ...table.columns]).font = { bold: true };
     // A string value is never a formula in exceljs, whatever it starts with. Shown numbers stay numbers; suppressed and missing cells are text, exactly as on the page.
     for (const row of table.rows) sheet.addRow([row.label, ...row.cells.map((c) => (c.value !== null && !c.text.endsWith('%') ? c.value : c.text))]);

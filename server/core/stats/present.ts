@@ -6,6 +6,7 @@ import { OUTER_ACK_MS, OUTER_FIRST_FEEDBACK_MS } from '../queue/sla.js';
 import { countCell, hoursCell, percentCell, plainCell, type Cell } from './suppress.js';
 import { dayStart, shiftDay } from './schema.js';
 import type { StatsData } from './service.js';
+import { ERROR_PERCENT } from './histogram.js';
 
 /**
  * The statistics as labelled tables: one model for the page, the monthly report, the charts
@@ -24,6 +25,8 @@ export type StatsTable = {
   readonly rows: readonly StatsRow[];
   /** Series are the columns (all, or those listed), categories the row labels. */
   readonly chart?: { readonly kind: ChartKind; readonly columns?: readonly number[]; readonly unit?: string };
+  /** How the figures were obtained, when the reader should know (estimated medians). */
+  readonly note?: string;
 };
 
 const AGE_BUCKETS = ['lt1d', 'd1to7', 'd7to30', 'd30to90', 'ge90d'] as const;
@@ -137,6 +140,7 @@ function timings(tr: Tr, data: StatsData, min: number): StatsTable {
       row('feedback', x.fb_n, x.fb_median, x.fb_p90, x.fb_ok, x.fb_due),
     ],
     chart: { kind: 'grouped', columns: [1, 2, 3], unit: tr('stats.hours') },
+    note: x.estimated ? tr('stats.timings.estimated', { error: ERROR_PERCENT.toFixed(1) }) : undefined,
   };
 }
 

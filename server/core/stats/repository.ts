@@ -1,13 +1,15 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Executor } from '../db/executor.js';
 import { dayStart, shiftDay, type StatsFilter } from './schema.js';
+import { rolledUpTimings } from './timing-rollup.js';
 
 /**
  * Statistics queries. They read plaintext triage metadata only (dates, channel, categories,
  * province, severity, status, outcome, referral and identity-request rows, company names) and
- * never a sealed column. Counts come from the daily roll-up (rollup.ts); what a roll-up cannot
- * hold (medians and p90, deadlines against `now`) is a range scan of reports_stats_idx (migration
- * 20261202_1400), which holds every column read here, so no request scans the table.
+ * never a sealed column. Counts come from the daily roll-up (rollup.ts), and so do the timing
+ * figures of a large unfiltered range (timing-rollup.ts); the timing figures of a filtered or
+ * small range are a range scan of reports_stats_idx (migration 20261202_1400), which holds every
+ * column read here, so no request scans the table.
  */
 
 type Where = RawBuilder<unknown>;
@@ -30,7 +32,12 @@ export type TimingRow = {
   ack_n: number; ack_median: number | null; ack_p90: number | null; ack_ok: number; ack_due: number;
   fb_n: number; fb_median: number | null; fb_p90: number | null; fb_ok: number; fb_due: number;
   referred: number;
+  /** Medians and p90 read from the roll-up's histograms (timing-rollup.ts), not sorted from the tips; every count is exact either way. */
+  estimated: boolean;
 };
+
+/** Above this many tips in an unfiltered range, the timing figures come from the roll-up. */
+export const HISTOGRAM_ABOVE = 50_000;
 
 /**
  * Response times in seconds (median and p90) and deadline compliance. Triage is leaving `new` for
@@ -39,14 +46,20 @@ export type TimingRow = {
  * measured against the feedback window in force. A tip counts as due once it met its deadline or
  * the deadline passed.
  */
-export async function timings(db: Executor, f: StatsFilter, feedbackWindowSeconds: number, now: Date): Promise<TimingRow> {
+export async function timings(db: Executor, f: StatsFilter, feedbackWindowSeconds: number, now: Date, histogramAbove = HISTOGRAM_ABOVE): Promise<TimingRow> {
+  // A large unfiltered range: sorting every tip's durations is what cannot meet the page's budget.
+  return (await rolledUpTimings(db, f, feedbackWindowSeconds, now, histogramAbove)) ?? exactTimings(db, f, feedbackWindowSeconds, now);
+}
+
+/** The timing figures from the range's reports, percentiles sorted exactly (reports_stats_idx). */
+async function exactTimings(db: Executor, f: StatsFilter, feedbackWindowSeconds: number, now: Date): Promise<TimingRow> {
   // date_part gives float8, which percentile_cont sorts directly; extract would build numerics first.
   const ackSecs = sql`date_part('epoch', r.acknowledged_at - r.created_at)`;
   const fbSecs = sql`date_part('epoch', r.first_feedback_at - r.acknowledged_at)`;
   const crit = sql`r.severity = 'critical'`;
   const fbDeadline = sql`r.acknowledged_at + make_interval(secs => ${feedbackWindowSeconds})`;
   // One ordered aggregate per measure gives both percentiles from one sort.
-  const { rows } = await sql<TimingRow & Record<'crit_p' | 'ack_p' | 'fb_p', unknown[] | null>>`
+  const { rows } = await sql<Omit<TimingRow, 'estimated'> & Record<'crit_p' | 'ack_p' | 'fb_p', unknown[] | null>>`
     select count(*)::int as total,
       count(r.acknowledged_at) filter (where ${crit})::int as crit_n,
       percentile_cont(array[0.5, 0.9]::float8[]) within group (order by ${ackSecs}) filter (where ${crit}) as crit_p,
@@ -69,6 +82,7 @@ export async function timings(db: Executor, f: StatsFilter, feedbackWindowSecond
     crit_median: num(crit_p?.[0]), crit_p90: num(crit_p?.[1]),
     ack_median: num(ack_p?.[0]), ack_p90: num(ack_p?.[1]),
     fb_median: num(fb_p?.[0]), fb_p90: num(fb_p?.[1]),
+    estimated: false,
   };
 }
 

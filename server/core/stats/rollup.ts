@@ -2,11 +2,13 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Executor } from '../db/executor.js';
 import { REPORT_OUTCOMES } from '../reports/lifecycle.js';
 import { REFERRAL_CHANNEL_ORDER } from './labels.js';
+import { durationBucket } from './histogram.js';
 import type { StatsFilter } from './schema.js';
 
 /**
- * The daily roll-up (migration 20261203_1400): counts of triage metadata per Beijing day of
- * receipt, channel, province and category set. Triggers mark a day stale in the transaction that
+ * The daily roll-up (migrations 20261203_1400 and 20261204_0900): counts of triage metadata per
+ * Beijing day of receipt, channel, province and category set, and the timing roll-up read by
+ * timing-rollup.ts. Triggers mark a day stale in the transaction that
  * changes one of its reports or referrals; `refreshStaleDays` rebuilds those days from the reports
  * before any figure is read, so the counts are exactly those of the reports and no request reads
  * more than the days that changed. Only plaintext metadata is read or written here.
@@ -34,19 +36,65 @@ async function rebuild(db: Executor): Promise<number> {
 
 const DAYS_PER_STATEMENT = 31;
 
+/** The reports received on the Beijing day d.day. */
+const receivedOn = sql`join reports r on r.created_at >= ${startOf(sql`d.day`)} and r.created_at < ${startOf(sql`d.day + 1`)}`;
+
 async function rebuildDays(db: Executor, days: string[]): Promise<void> {
   await sql`delete from stats_daily where day = any(${days}::date[])`.execute(db);
   const closed = REPORT_OUTCOMES.map((o) => sql`count(*) filter (where r.status = 'closed' and r.outcome = ${o})::int`);
   const referred = REFERRAL_CHANNEL_ORDER.map((c) => sql`count(*) filter (where ${c} = any(x.channels))::int`);
   await sql`
     insert into stats_daily (day, dims, channel, province, categories, tips, open, referred,
-      ${sql.join(REPORT_OUTCOMES.map((o) => sql.id(`closed_${o}`)))}, ${sql.join(REFERRAL_CHANNEL_ORDER.map((c) => sql.id(`to_${c}`)))})
+      ${sql.join(REPORT_OUTCOMES.map((o) => sql.id(`closed_${o}`)))}, ${sql.join(REFERRAL_CHANNEL_ORDER.map((c) => sql.id(`to_${c}`)))},
+      ${sql.join(DAILY_TIMING_COLUMNS.map((c) => sql.id(c)))})
     select d.day, grouping(r.channel, r.province, r.categories), r.channel, r.province, r.categories, count(*)::int, count(*) filter (where r.status <> 'closed')::int,
-      count(r.referral_status)::int, ${sql.join(closed)}, ${sql.join(referred)}
-    from unnest(${days}::date[]) as d(day)
-    join reports r on r.created_at >= ${startOf(sql`d.day`)} and r.created_at < ${startOf(sql`d.day + 1`)}
+      count(r.referral_status)::int, ${sql.join(closed)}, ${sql.join(referred)}, ${dailyTimingCounts()}
+    from unnest(${days}::date[]) as d(day) ${receivedOn}
     left join lateral (select array_agg(distinct f.channel) as channels from referrals f where f.report_id = r.id and f.status = 'referred') x on true
     group by d.day, cube(r.channel, r.province, r.categories)`.execute(db);
+  await rebuildTimingDays(db, days);
+}
+
+/** stats_daily's timing counts (migration 20261204_0900), in the order of dailyTimingCounts. */
+export const DAILY_TIMING_COLUMNS = ['crit_n', 'crit_ok', 'ack_n', 'ack_ok', 'fb_n', 'fb_sent'] as const;
+
+function dailyTimingCounts(): RawBuilder<unknown> {
+  const crit = sql`r.severity = 'critical'`;
+  return sql.join([
+    sql`count(r.acknowledged_at) filter (where ${crit})::int`,
+    sql`count(*) filter (where ${crit} and r.acknowledged_at <= r.triage_due_at)::int`,
+    sql`count(r.acknowledged_at) filter (where not ${crit})::int`,
+    sql`count(*) filter (where not ${crit} and r.acknowledged_at <= r.triage_due_at)::int`,
+    sql`count(r.first_feedback_at) filter (where r.acknowledged_at is not null)::int`,
+    sql`count(r.first_feedback_at)::int`,
+  ]);
+}
+
+/** stats_timing_hist.measure: triage of critical tips, acknowledgement of the others, first feedback after acknowledgement. */
+export const TIMING_MEASURES = [0, 1, 2] as const;
+const [CRIT, ACK, FB] = TIMING_MEASURES;
+const dayOf = (at: RawBuilder<unknown>) => sql`((${at} at time zone 'UTC') + interval '8 hours')::date`;
+
+/** The duration histograms (unfiltered grouping) and the pending-feedback rows of `days`. */
+async function rebuildTimingDays(db: Executor, days: string[]): Promise<void> {
+  await sql`delete from stats_timing_hist where day = any(${days}::date[])`.execute(db);
+  // date_part gives the same float8 seconds the exact path compares and sorts.
+  await sql`
+    insert into stats_timing_hist (day, measure, bucket, n)
+    select d.day, m.measure, ${durationBucket(sql`m.secs`)}, count(*)::int
+    from unnest(${days}::date[]) as d(day) ${receivedOn}
+    cross join lateral (values
+      (case when r.severity = 'critical' then ${sql.lit(CRIT)} else ${sql.lit(ACK)} end, date_part('epoch', r.acknowledged_at - r.created_at)),
+      (${sql.lit(FB)}, date_part('epoch', r.first_feedback_at - r.acknowledged_at))) as m(measure, secs)
+    where m.secs is not null
+    group by 1, 2, 3`.execute(db);
+  await sql`delete from stats_fb_pending where day = any(${days}::date[])`.execute(db);
+  await sql`
+    insert into stats_fb_pending (day, ack_day, n)
+    select d.day, ${dayOf(sql`r.acknowledged_at`)}, count(*)::int
+    from unnest(${days}::date[]) as d(day) ${receivedOn}
+    where r.acknowledged_at is not null and r.first_feedback_at is null
+    group by 1, 2`.execute(db);
 }
 
 type Dimension = 'channel' | 'province' | 'categories';
@@ -55,7 +103,7 @@ type Dimension = 'channel' | 'province' | 'categories';
  * The filter as SQL on `stats_daily` aliased d, on the rows of the grouping that keeps the
  * filtered dimensions and `by` (the figure's own) and sums over the others: grouping()'s bitmask.
  */
-function dailyFilter(f: StatsFilter, opts: { dates?: boolean; by?: Dimension } = {}): RawBuilder<unknown> {
+export function dailyFilter(f: StatsFilter, opts: { dates?: boolean; by?: Dimension } = {}): RawBuilder<unknown> {
   const kept = (d: Dimension, filtered: unknown) => opts.by === d || filtered !== undefined;
   const dims = (kept('channel', f.channel) ? 0 : 4) | (kept('province', f.province) ? 0 : 2) | (kept('categories', f.category) ? 0 : 1);
   const parts: RawBuilder<unknown>[] = [sql`d.dims = ${dims}`];

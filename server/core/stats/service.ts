@@ -26,9 +26,11 @@ export type StatsData = {
 /**
  * Brings the daily roll-up up to date (the days changed since the last read), then runs the
  * statistics queries one after another: the embedded database has a single connection, and on
- * PostgreSQL each is a read of the roll-up's days or an index range scan.
+ * PostgreSQL each is a read of the roll-up's days or an index range scan. `histogramAbove`: how
+ * many tips an unfiltered range must exceed for its timing figures to come from the roll-up
+ * (repository.HISTOGRAM_ABOVE; a test sets 0 or Infinity to force either way).
  */
-export async function loadStatistics(db: Executor, filter: StatsFilter, policy: SlaPolicy, now = new Date()): Promise<StatsData> {
+export async function loadStatistics(db: Executor, filter: StatsFilter, policy: SlaPolicy, now = new Date(), opts: { histogramAbove?: number } = {}): Promise<StatsData> {
   const feedbackWindowSeconds = Math.min(policy.feedbackDays * 86_400, OUTER_FIRST_FEEDBACK_MS / 1000);
   await rollup.refreshStaleDays(db);
   const flows = await rollup.flowTotals(db, filter);
@@ -38,7 +40,7 @@ export async function loadStatistics(db: Executor, filter: StatsFilter, policy: 
     weeklyByChannel: await rollup.weeklyByChannel(db, filter),
     weeklyByCategory: await rollup.weeklyByCategory(db, filter),
     byProvince: await rollup.byProvince(db, filter),
-    timings: await repo.timings(db, filter, feedbackWindowSeconds, now),
+    timings: await repo.timings(db, filter, feedbackWindowSeconds, now, opts.histogramAbove),
     backlog: await rollup.openBacklog(db, filter, now, repo.reportFilter(filter, { dates: false })),
     outcomes: flows.outcomes,
     referrals: flows.referrals,
