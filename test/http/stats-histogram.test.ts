@@ -4,6 +4,7 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { loadStatistics } from '../../server/core/stats/service.js';
 import type { TimingRow } from '../../server/core/stats/repository.js';
 import { presentStatistics } from '../../server/core/stats/present.js';
+import { statsCsv } from '../../server/core/stats/exports.js';
 import { bucketEndingAt, durationBucket, MAX_RELATIVE_ERROR } from '../../server/core/stats/histogram.js';
 import type { StatsFilter } from '../../server/core/stats/schema.js';
 import { DEFAULT_SLA_POLICY, type SlaPolicy } from '../../server/core/queue/sla.js';
@@ -151,5 +152,9 @@ describe('timing figures from the roll-up', () => {
     expect(note('en', estimated)).toContain('within 2.2%');
     expect(note('en', estimated)).not.toMatch(/\btips?\b/i);
     expect(note('en', await load(Infinity))).toBeUndefined();
+    // The CSV export carries the note on a line of its own under the table's title.
+    const csv = statsCsv(presentStatistics('zh-CN', estimated, 5), ['table', 'row', 'column', 'value']);
+    const title = presentStatistics('zh-CN', estimated, 5).find((x) => x.id === 'timings')!.title;
+    expect(csv).toContain(`${title},,,${note('zh-CN', estimated)}`);
   });
 });

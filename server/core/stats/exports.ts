@@ -3,11 +3,14 @@ import type { StatsTable } from './present.js';
 /**
  * Exports of the same tables the page shows, suppressed cells included as "<N" text: nothing is
  * in a file that was not on the screen. CSV is long format (table, row, column, value) with a
- * BOM so that Excel reads the Chinese labels; XLSX has one sheet per table laid out as on the page.
+ * BOM so that Excel reads the Chinese labels, a table's note on a line with empty row and column;
+ * XLSX has one sheet per table laid out as on the page, the note under its description.
  */
 export function statsCsv(tables: readonly StatsTable[], header: readonly [string, string, string, string]): string {
   const lines = [header.map(csvField).join(',')];
   for (const table of tables) {
+    // A note (estimated medians) goes with its table, as a line of its own with no row or column.
+    if (table.note) lines.push([table.title, '', '', table.note].map(csvField).join(','));
     for (const row of table.rows) {
       row.cells.forEach((cell, i) => lines.push([table.title, row.label, table.columns[i]!, cell.text].map(csvField).join(',')));
     }
