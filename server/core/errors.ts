@@ -37,11 +37,12 @@ export class ServiceUnavailableError extends HttpError {
   }
 }
 
-/** PostgreSQL / driver failures that mean "the database is not reachable right now". */
+/** PostgreSQL / driver failures that mean "the database cannot answer right now" (unreachable, or busy past a lock wait). */
 export function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as { code?: string; message?: string } | null;
   if (!e) return false;
-  if (e.code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004'].includes(e.code)) {
+  // 55P03: a lock wait ran out (only set where a wait can be long: the statistics roll-up build).
+  if (e.code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '55P03', '08000', '08003', '08006', '08001', '08004'].includes(e.code)) {
     return true;
   }
   return /Connection terminated|connection timeout|Client has encountered a connection error|database closed|PGlite is closed/i.test(e.message ?? '');

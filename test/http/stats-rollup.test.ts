@@ -203,4 +203,19 @@ describe('the daily roll-up', () => {
     await db().updateTable('reports').set({ severity: 'high' }).where('id', '=', ids[3]!).execute();
     expect((await sql<{ day: string }>`select day::text as day from stats_stale_days`.execute(db())).rows).toEqual([{ day: '2026-11-12' }]);
   });
+
+  // Two connections at once: PostgreSQL only (the embedded database has one, so nothing can wait).
+  it.skipIf(!process.env.DATABASE_URL)('answers a translated 503 "try again" when another build holds the days past the lock wait', async () => {
+    await sql`insert into stats_stale_days (day) values ('2026-11-05') on conflict do nothing`.execute(db());
+    await db().transaction().execute(async (trx) => {
+      // As housekeeping's full build after an upgrade would: the marks deleted, not yet committed.
+      await sql`delete from stats_stale_days`.execute(trx);
+      const res = await reviewer.agent.get(`/staff/stats?from=2026-11-01&to=2026-11-30`).set('Accept-Language', 'en');
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toBe('10');
+      expect(res.text).not.toContain('55P03');
+    });
+    // Once the build is done, the page answers.
+    expect((await reviewer.agent.get(`/staff/stats?from=2026-11-01&to=2026-11-30`)).status).toBe(200);
+  }, 40_000);
 });

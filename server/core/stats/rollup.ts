@@ -23,7 +23,15 @@ export async function refreshStaleDays(db: Executor): Promise<number> {
   return db.transaction().execute((trx) => rebuild(trx));
 }
 
+/**
+ * How long a refresh waits for another one's build (housekeeping's full build after an upgrade
+ * takes minutes at millions of reports). Past it the request fails as busy: a 503 "try again"
+ * page, rather than a page of figures missing the days being built or a wait past the proxy's.
+ */
+export const REBUILD_LOCK_TIMEOUT_MS = 10_000;
+
 async function rebuild(db: Executor): Promise<number> {
+  await sql`select set_config('lock_timeout', ${`${REBUILD_LOCK_TIMEOUT_MS}ms`}, true)`.execute(db);
   // Deleting the marks first locks them: a concurrent refresh waits here, then finds them gone and
   // reads what this one wrote. A change committed meanwhile marks its day again for the next read.
   const { rows } = await sql<{ day: string }>`with stale as (delete from stats_stale_days returning day) select day::text as day from stale`.execute(db);
