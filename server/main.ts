@@ -18,6 +18,7 @@ import { startScheduledAuditVerify } from './core/audit/scheduled.js';
 import { startAlertWorker } from './core/alerts/worker.js';
 import type { AppContext } from './core/context.js';
 import { ImageJobs } from './core/images/jobs.js';
+import { startRollupRefresh } from './core/stats/rollup.js';
 import { createPublicApp } from './public/app.js';
 import { createStaffApp } from './staff/app.js';
 
@@ -47,6 +48,8 @@ async function main(): Promise<void> {
   if (setupUrl) logger.warn({ setupUrl }, `No staff account yet. Open the one-time setup page: ${setupUrl}`);
   const stopMaintenance = startMaintenance(database.db, MAINTENANCE_TASKS, logger, config.maintenanceIntervalMs);
   const stopRetention = startRetention(ctx);
+  // The statistics roll-up kept up to date in the background (a full build after an upgrade).
+  const stopRollupRefresh = startRollupRefresh(database.db, logger);
   // The audit chain verified once a day (one instance); a failure alerts the administrators.
   const stopAuditVerify = startScheduledAuditVerify(ctx);
   // Alerts: delivers the outbox every ALERT_POLL_MS and runs the deadline scan (once across instances).
@@ -65,6 +68,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down: draining requests');
     stopMaintenance();
     stopRetention();
+    stopRollupRefresh();
     stopAuditVerify();
     // Stop accepting, let in-flight requests finish, then close the database.
     const drained = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));

@@ -205,17 +205,23 @@ describe('the daily roll-up', () => {
   });
 
   // Two connections at once: PostgreSQL only (the embedded database has one, so nothing can wait).
-  it.skipIf(!process.env.DATABASE_URL)('answers a translated 503 "try again" when another build holds the days past the lock wait', async () => {
-    await sql`insert into stats_stale_days (day) values ('2026-11-05') on conflict do nothing`.execute(db());
+  it.skipIf(!process.env.DATABASE_URL)('shares a build with another refresh, and answers a translated 503 when that one holds days past the lock wait', async () => {
+    await loadStatistics(db(), NOVEMBER, DEFAULT_SLA_POLICY, NOW);
+    await db().updateTable('reports').set({ severity: 'low' }).where('id', 'in', [ids[0]!, ids[2]!]).execute();
+    expect((await sql<{ day: string }>`select day::text as day from stats_stale_days order by day`.execute(db())).rows.map((r) => r.day)).toEqual(['2026-11-02', '2026-11-10']);
     await db().transaction().execute(async (trx) => {
-      // As housekeeping's full build after an upgrade would: the marks deleted, not yet committed.
-      await sql`delete from stats_stale_days`.execute(trx);
+      // Another refresh (say, the background one) has taken 2026-11-02 and is still building it.
+      await sql`delete from stats_stale_days where day = '2026-11-02'`.execute(trx);
       const res = await reviewer.agent.get(`/staff/stats?from=2026-11-01&to=2026-11-30`).set('Accept-Language', 'en');
       expect(res.status).toBe(503);
       expect(res.headers['retry-after']).toBe('10');
       expect(res.text).not.toContain('55P03');
+      // The day nobody held was rebuilt and committed meanwhile (skip locked, a batch per
+      // transaction); the held one is, to everyone else, still marked.
+      expect((await sql<{ day: string }>`select day::text as day from stats_stale_days`.execute(db())).rows).toEqual([{ day: '2026-11-02' }]);
+      await sql`insert into stats_stale_days (day) values ('2026-11-02')`.execute(trx); // handed back unbuilt
     });
-    // Once the build is done, the page answers.
     expect((await reviewer.agent.get(`/staff/stats?from=2026-11-01&to=2026-11-30`)).status).toBe(200);
+    await expectRollupMatchesReports();
   }, 40_000);
 });

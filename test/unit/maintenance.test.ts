@@ -29,13 +29,6 @@ describe('maintenance', () => {
     expect(left.map((r) => new Date(r.window_start).getTime())).toEqual([Math.floor(now.getTime() / 3600_000) * 3600_000]);
   });
 
-  it('brings the statistics roll-up up to date, so a request finds no day left to rebuild', async () => {
-    const { db } = database;
-    await sql`insert into stats_stale_days (day) values ('2026-11-12'), ('2026-11-13') on conflict do nothing`.execute(db);
-    expect(await runMaintenanceRound(db, MAINTENANCE_TASKS, createLogger('silent'), new Date(), { job: 'stats-round' })).toBe(true);
-    expect((await sql<{ n: number }>`select count(*)::int as n from stats_stale_days`.execute(db)).rows[0]!.n).toBe(0);
-  });
-
   it('keeps going when one task fails', async () => {
     const { db } = database;
     let secondRan = false;

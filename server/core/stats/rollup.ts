@@ -4,6 +4,9 @@ import { REPORT_OUTCOMES } from '../reports/lifecycle.js';
 import { REFERRAL_CHANNEL_ORDER } from './labels.js';
 import { durationBucket } from './histogram.js';
 import type { StatsFilter } from './schema.js';
+import type { Logger } from 'pino';
+import { describeError } from '../errors.js';
+import { lookPeriodically } from '../maintenance/runner.js';
 
 /**
  * The daily roll-up (migrations 20261203_1400 and 20261204_0900): counts of triage metadata per
@@ -17,27 +20,67 @@ import type { StatsFilter } from './schema.js';
 /** A Beijing day as the instant it starts, in SQL (day is a `date`). */
 const startOf = (day: RawBuilder<unknown>) => sql`((${day})::timestamp - interval '8 hours') at time zone 'UTC'`;
 
-/** Rebuilds every stale day; returns how many. Runs in the caller's transaction, or in its own. */
+/**
+ * Rebuilds every stale day; returns how many this call rebuilt. A month of days per transaction,
+ * oldest first, each committed on its own: a full build (every day marked, minutes at millions of
+ * reports) never holds today's mark, which every new report's trigger writes, for longer than one
+ * batch, and concurrent refreshes share the work (`skip locked`) instead of queueing behind it.
+ * Then it waits for the days another refresh is still building, so that what the caller reads
+ * next includes them: at most REBUILD_LOCK_TIMEOUT_MS, past which it fails as busy (55P03), which
+ * the pages answer as a 503 "try again" rather than show figures missing those days. Inside a
+ * caller's transaction it rebuilds everything in that transaction.
+ */
 export async function refreshStaleDays(db: Executor): Promise<number> {
-  if (db.isTransaction) return rebuild(db);
-  return db.transaction().execute((trx) => rebuild(trx));
+  if (db.isTransaction) return rebuildBatch(db, null);
+  let total = 0;
+  for (;;) {
+    const n = await db.transaction().execute((trx) => rebuildBatch(trx, DAYS_PER_STATEMENT));
+    if (n === 0) break;
+    total += n;
+  }
+  await db.transaction().execute(async (trx) => {
+    await waitAtMost(trx, REBUILD_LOCK_TIMEOUT_MS);
+    await sql`select day from stats_stale_days for update`.execute(trx);
+  });
+  return total;
 }
 
-/**
- * How long a refresh waits for another one's build (housekeeping's full build after an upgrade
- * takes minutes at millions of reports). Past it the request fails as busy: a 503 "try again"
- * page, rather than a page of figures missing the days being built or a wait past the proxy's.
- */
+/** How long a refresh waits for the days another one is building (see refreshStaleDays). */
 export const REBUILD_LOCK_TIMEOUT_MS = 10_000;
 
-async function rebuild(db: Executor): Promise<number> {
-  await sql`select set_config('lock_timeout', ${`${REBUILD_LOCK_TIMEOUT_MS}ms`}, true)`.execute(db);
-  // Deleting the marks first locks them: a concurrent refresh waits here, then finds them gone and
-  // reads what this one wrote. A change committed meanwhile marks its day again for the next read.
-  const { rows } = await sql<{ day: string }>`with stale as (delete from stats_stale_days returning day) select day::text as day from stale`.execute(db);
-  if (rows.length === 0) return 0;
+/**
+ * Refreshes the roll-up every `everyMs` on this instance (one refresh at a time), so that a request
+ * finds at most the last minute's changes to rebuild, and the full build after an upgrade runs
+ * here, soon after start, not in someone's request. Instances share the work (`skip locked`).
+ */
+export function startRollupRefresh(db: Executor, logger: Logger, everyMs = 60_000): () => void {
+  let running = false;
+  const tick = () => {
+    if (running) return;
+    running = true;
+    refreshStaleDays(db)
+      .catch((err: unknown) => logger.warn({ err: describeError(err) }, 'statistics roll-up refresh failed'))
+      .finally(() => {
+        running = false;
+      });
+  };
+  return lookPeriodically(tick, { firstMs: Math.min(10_000, everyMs), everyMs });
+}
+
+const waitAtMost = (db: Executor, ms: number) => sql`select set_config('lock_timeout', ${`${ms}ms`}, true)`.execute(db);
+
+/** Takes up to `limit` marks (all with null) not taken by another refresh, and rebuilds their days. */
+async function rebuildBatch(db: Executor, limit: number | null): Promise<number> {
+  await waitAtMost(db, REBUILD_LOCK_TIMEOUT_MS);
+  // Deleting the marks locks them until this transaction ends. A change committed meanwhile marks
+  // its day again for the next refresh.
+  const { rows } = await sql<{ day: string }>`
+    with taken as (
+      delete from stats_stale_days where day in (select day from stats_stale_days order by day ${limit === null ? sql`` : sql`limit ${limit}`} for update skip locked)
+      returning day)
+    select day::text as day from taken`.execute(db);
   const days = rows.map((r) => r.day).sort();
-  // A month of days per statement: a full rebuild (every day marked) stays far below the query timeout.
+  // A month of days per statement: a full rebuild stays far below the query timeout.
   for (let i = 0; i < days.length; i += DAYS_PER_STATEMENT) await rebuildDays(db, days.slice(i, i + DAYS_PER_STATEMENT));
   return days.length;
 }
