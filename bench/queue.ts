@@ -13,7 +13,8 @@
  * queue-count triggers off during the load and rebuilt afterwards, as one would for a bulk import.
  *
  * `npx tsx bench/queue.ts` prints the figures (DATABASE_URL and BENCH_REPORTS override the
- * defaults, BENCH_KEEP=1 keeps the database for EXPLAIN); runQueueBench is what `npm run bench` calls.
+ * defaults, BENCH_KEEP=1 keeps the database for EXPLAIN, BENCH_REUSE=<name> measures such a kept
+ * database again without generating); runQueueBench is what `npm run bench` calls.
  */
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync } from 'node:fs';
@@ -56,9 +57,11 @@ export type QueueBenchOptions = {
   log?: (line: string) => void;
   /** Keep the generated database (to inspect plans with EXPLAIN); its name is logged. */
   keep?: boolean;
+  /** A database kept by an earlier run: its reviewers get new key pairs, and it is measured without generating. */
+  reuse?: string;
 };
 
-type Reviewer = BoxKeyPair & { id: string; username: string; cookie: string };
+type Reviewer = BoxKeyPair & { id: string; username: string };
 type Env = { ctx: AppContext; url: string; reviewers: Reviewer[]; stop(): Promise<void> };
 
 const CHUNK = 100_000;
@@ -66,23 +69,24 @@ const CHUNK = 100_000;
 export async function runQueueBench(opts: QueueBenchOptions): Promise<Record<string, number>> {
   const log = opts.log ?? (() => {});
   await cryptoReady();
-  const env = await startEnv(opts.databaseUrl, opts.keep ?? false, log);
+  const env = await startEnv(opts.databaseUrl, opts.keep ?? false, opts.reuse, log);
   try {
     const started = performance.now();
-    await generateReports(env, opts.reports, log);
+    if (!opts.reuse) await generateReports(env, opts.reports, log);
     const generateSeconds = (performance.now() - started) / 1000;
-    log(`generated ${opts.reports} reports in ${generateSeconds.toFixed(1)} s`);
+    const reports = await countReports(env.ctx.database.db);
+    if (!opts.reuse) log(`generated ${reports} reports in ${generateSeconds.toFixed(1)} s`);
     const real = await submitReport(env.ctx, null, realReport());
     const figures = await measureAll(env, real.caseNumber, opts.iterations ?? 200, log);
-    return { reports: opts.reports, generateSeconds: round(generateSeconds), ...figures };
+    return { reports, ...(opts.reuse ? {} : { generateSeconds: round(generateSeconds) }), ...figures };
   } finally {
     await env.stop();
   }
 }
 
-async function startEnv(databaseUrl: string, keep: boolean, log: (line: string) => void): Promise<Env> {
-  const name = `bench_queue_${randomBytes(4).toString('hex')}`;
-  await adminQuery(databaseUrl, `create database ${name}`);
+async function startEnv(databaseUrl: string, keep: boolean, reuse: string | undefined, log: (line: string) => void): Promise<Env> {
+  const name = reuse ?? `bench_queue_${randomBytes(4).toString('hex')}`;
+  if (!reuse) await adminQuery(databaseUrl, `create database ${name}`);
   const url = new URL(databaseUrl);
   url.pathname = `/${name}`;
   const config = loadConfig({
@@ -97,7 +101,7 @@ async function startEnv(databaseUrl: string, keep: boolean, log: (line: string) 
   const kdf = new Kdf(config.argon2);
   await ensureInstallation(database.db, kdf.currentCost(), config.secrets.receiptPepper);
   const ctx: AppContext = { config, database, logger: createLogger(config.logLevel), kdf, images: new ImageJobs(config.images) };
-  const reviewers = await seedReviewers(database.db);
+  const reviewers = reuse ? await rekeyReviewers(database.db) : await seedReviewers(database.db);
   return {
     ctx,
     url: url.toString(),
@@ -110,7 +114,7 @@ async function startEnv(databaseUrl: string, keep: boolean, log: (line: string) 
   };
 }
 
-/** Three active reviewers with real key pairs and signed-in sessions (the case view opens real grants). */
+/** Three active reviewers with real key pairs (the case view opens real grants). */
 async function seedReviewers(db: Kysely<DB>): Promise<Reviewer[]> {
   const out: Reviewer[] = [];
   for (let i = 0; i < 3; i++) {
@@ -119,7 +123,23 @@ async function seedReviewers(db: Kysely<DB>): Promise<Reviewer[]> {
     const username = `bench-reviewer-${i}`;
     // Approved key holders (migration 20261201_1300): only they receive grants and count as recipients.
     await db.insertInto('staff').values({ id, username, role: 'reviewer', status: 'active', is_custodian: i === 2, public_key: pair.publicKey, key_approval: 'cli', key_approved_at: new Date() }).execute();
-    out.push({ ...pair, id, username, cookie: await createSession(db, 'staff', id, pair.privateKey) });
+    out.push({ ...pair, id, username });
+  }
+  return out;
+}
+
+/**
+ * The kept database's reviewers with new key pairs (the old private keys lived only in the run
+ * that made them): the synthetic grants are never opened, and the real report filed next is
+ * sealed to the new keys.
+ */
+async function rekeyReviewers(db: Kysely<DB>): Promise<Reviewer[]> {
+  const rows = await db.selectFrom('staff').select(['id', 'username']).where('username', 'like', 'bench-reviewer-%').orderBy('username').execute();
+  const out: Reviewer[] = [];
+  for (const { id, username } of rows) {
+    const pair = generateBoxKeyPair();
+    await db.updateTable('staff').set({ public_key: pair.publicKey }).where('id', '=', id).execute();
+    out.push({ ...pair, id, username });
   }
   return out;
 }
@@ -293,7 +313,9 @@ async function measureHttp(env: Env, scenarios: Record<string, Record<string, un
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  const headers = { cookie: `pg_staff=${env.reviewers[0]!.cookie}` };
+  // A session opened now: generating ten million reports takes longer than a staff session may idle.
+  const me = env.reviewers[0]!;
+  const headers = { cookie: `pg_staff=${await createSession(env.ctx.database.db, 'staff', me.id, me.privateKey)}` };
   const out: Record<string, number> = {};
   try {
     const get = async (p: string) => {
@@ -324,6 +346,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const reports = Number(process.env.BENCH_REPORTS ?? 1_000_000);
   const keep = process.env.BENCH_KEEP === '1';
-  const result = await runQueueBench({ databaseUrl, reports, keep, log: (line) => console.log(line) });
+  const reuse = process.env.BENCH_REUSE || undefined;
+  const result = await runQueueBench({ databaseUrl, reports, keep, reuse, log: (line) => console.log(line) });
   console.log(JSON.stringify(result, null, 2));
 }
