@@ -169,7 +169,17 @@ describe('filters', () => {
     expect((await q({ assignee: 'unassigned' })).sort()).toEqual([explosive].sort());
     expect(await q({ linked: true })).toEqual([closed]);
     expect(await q({ createdFrom: new Date('2025-01-01T00:00:00Z'), createdBefore: new Date('2025-12-31T00:00:00Z') })).toEqual([closed]);
-    expect(await countOpenAssigned(db(), staff)).toBe(1);
+    expect(await countOpenAssigned(db(), staff, 999)).toBe(1);
+  });
+
+  it('counts "my cases" exactly up to the bound, then one past it to say there are more', async () => {
+    const staff = randomUUID();
+    await insertStaff(staff, `mine-${staff.slice(0, 6)}`);
+    for (let i = 0; i < 3; i++) await insertReport([staff], { status: 'in_review', assignee_id: staff });
+    await insertReport([staff], { status: 'closed', assignee_id: staff });
+    expect(await countOpenAssigned(db(), staff, 5)).toBe(3);
+    expect(await countOpenAssigned(db(), staff, 3)).toBe(3);
+    expect(await countOpenAssigned(db(), staff, 1)).toBe(2);
   });
 
   it('finds overdue and due-soon work from the SLA deadlines', async () => {

@@ -22,6 +22,8 @@ export type QueueView = {
   readonly counts: { status: ReportStatus; n: number }[];
   readonly totalOpen: number;
   readonly myOpen: number;
+  /** More open cases are assigned to the viewer than myOpen, which is then MY_OPEN_UP_TO. */
+  readonly myOpenMore: boolean;
   readonly reviewers: { id: string; username: string }[];
 };
 
@@ -77,6 +79,9 @@ export function toQueueFilter(q: QueueQuery, legalAckBound = false): QueueFilter
   };
 }
 
+/** "My cases" counts exactly up to this many, then shows "999+". */
+export const MY_OPEN_UP_TO = 999;
+
 /** Everything the queue page shows, from plaintext metadata only: nothing is decrypted here. */
 export async function loadQueue(db: Db, viewer: QueueViewer, q: QueueQuery, opts: { now?: Date; legalAckBound?: boolean } = {}): Promise<QueueView> {
   const now = opts.now ?? new Date();
@@ -84,7 +89,7 @@ export async function loadQueue(db: Db, viewer: QueueViewer, q: QueueQuery, opts
   const [rows, counts, myOpen, reviewers] = await Promise.all([
     queuePage(db, viewer.id, toQueueFilter(q, opts.legalAckBound), q.sort, after, QUEUE_PAGE_SIZE, now),
     statusCounts(db, viewer.id),
-    countOpenAssigned(db, viewer.id),
+    countOpenAssigned(db, viewer.id, MY_OPEN_UP_TO),
     listReviewers(db),
   ]);
   const page = rows.slice(0, QUEUE_PAGE_SIZE);
@@ -94,7 +99,8 @@ export async function loadQueue(db: Db, viewer: QueueViewer, q: QueueQuery, opts
     nextCursor: rows.length > QUEUE_PAGE_SIZE && last ? encodeCursor(q.sort, last) : null,
     counts: REPORT_STATUSES.map((status) => ({ status, n: counts[status] ?? 0 })),
     totalOpen: OPEN_STATUSES.reduce((sum, s) => sum + (counts[s] ?? 0), 0),
-    myOpen,
+    myOpen: Math.min(myOpen, MY_OPEN_UP_TO),
+    myOpenMore: myOpen > MY_OPEN_UP_TO,
     reviewers: reviewers.map((r) => ({ id: r.id, username: r.username })),
   };
 }
