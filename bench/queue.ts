@@ -45,7 +45,7 @@ import { loadQueue, encodeCursor } from '../server/core/queue/service.js';
 import { queueQuerySchema } from '../server/core/queue/schema.js';
 import { loadCaseView } from '../server/core/cases/service.js';
 import type { StaffPrincipal } from '../server/staff/guard.js';
-import { adminQuery } from './admin.js';
+import { adminQuery, countReports } from './admin.js';
 import { round, timed } from './timing.js';
 
 export type QueueBenchOptions = {
@@ -267,9 +267,6 @@ function realReport() {
 
 // ---------------------------------------------------------------- measurement
 
-
-
-
 /** The queries a reviewer's day is made of: first page, a filter, a page deep in the queue. */
 async function queueScenarios(env: Env) {
   const db = env.ctx.database.db;
@@ -283,10 +280,6 @@ async function queueScenarios(env: Env) {
     filtered: { status: 'open', category: ['explosives', 'firearms', 'spy_equipment'], province: 'GD', severity: 'high', sort: 'due' },
     deep: { status: 'all', after: cursor },
   } as Record<string, Record<string, unknown>>;
-}
-
-async function countReports(db: Kysely<DB>): Promise<number> {
-  return Number((await db.selectFrom('reports').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
 }
 
 async function measureAll(env: Env, caseNumber: string, iterations: number, log: (line: string) => void): Promise<Record<string, number>> {

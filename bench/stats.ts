@@ -39,7 +39,7 @@ import { clearChartCache } from '../server/core/stats/charts.js';
 import { loadStatistics } from '../server/core/stats/service.js';
 import { refreshStaleDays } from '../server/core/stats/rollup.js';
 import { DEFAULT_SLA_POLICY } from '../server/core/queue/sla.js';
-import { adminQuery } from './admin.js';
+import { adminQuery, countReports } from './admin.js';
 import { round, timed } from './timing.js';
 
 export type StatsBenchOptions = {
@@ -96,10 +96,6 @@ export async function runStatsBench(opts: StatsBenchOptions): Promise<Record<str
     if (opts.keep) log(`kept database ${name}`);
     else await adminQuery(opts.databaseUrl, `drop database if exists ${name} with (force)`);
   }
-}
-
-async function countReports(db: Kysely<DB>): Promise<number> {
-  return Number((await db.selectFrom('reports').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
 }
 
 async function generate(url: string, count: number, staffId: string, log: (line: string) => void): Promise<void> {
@@ -170,8 +166,6 @@ async function insertChunk(db: Kysely<DB>, lo: number, hi: number, count: number
       case when status = 'referred' or (status = 'closed' and o < 1.0 / 6) then 'referred' end
     from st`.execute(db);
 }
-
-
 
 async function measureHttp(ctx: AppContext, cookie: string, iterations: number, log: (line: string) => void): Promise<Record<string, number>> {
   const server: Server = createServer(createStaffApp(ctx));
