@@ -104,6 +104,7 @@ async function generate(url: string, count: number, staffId: string, log: (line:
     await sql`set synchronous_commit = off`.execute(db);
     await sql`set session_replication_role = replica`.execute(db).catch(() => undefined);
     await sql`set maintenance_work_mem = '512MB'`.execute(db);
+    // Replica mode also silences identity_requests' copy of its report's columns: the insert below sets them.
     await sql`alter table reports disable trigger user`.execute(db);
     const { rows } = await sql<{ name: string; def: string }>`
       select i.indexname as name, i.indexdef as def from pg_indexes i
@@ -121,8 +122,9 @@ async function generate(url: string, count: number, staffId: string, log: (line:
         acknowledged_at, 'referred', decode('00', 'hex'), ${staffId}, acknowledged_at
       from reports where referral_status = 'referred'`.execute(db);
     await sql`
-      insert into identity_requests (id, report_id, requester_id, reason_sealed, status, created_at)
-      select gen_random_uuid(), id, ${staffId}, decode('00', 'hex'), case when random() < 0.7 then 'approved' else 'denied' end, acknowledged_at
+      insert into identity_requests (id, report_id, requester_id, reason_sealed, status, created_at, channel, province, categories)
+      select gen_random_uuid(), id, ${staffId}, decode('00', 'hex'), case when random() < 0.7 then 'approved' else 'denied' end, acknowledged_at,
+        channel, province, categories
       from reports where identity_present and random() < 0.05 and acknowledged_at is not null`.execute(db);
     await sql`alter table reports enable trigger user`.execute(db);
     await sql`set session_replication_role = default`.execute(db).catch(() => undefined);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ExcelJS from 'exceljs';
+import { sql } from 'kysely';
 import type TestAgent from 'supertest/lib/agent.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { signedIn, type Actor } from './case-fixtures.js';
@@ -123,6 +124,33 @@ describe('figures against the hand-computed fixture', () => {
     expect(await count({ category: 'drugs' })).toBe(9);
     expect(await count({ category: 'firearms' })).toBe(0);
     expect((await loadStatistics(t.database.db, { from: '2026-11-09', to: '2026-11-15' }, DEFAULT_SLA_POLICY, now)).timings.total).toBe(9);
+  });
+
+  it('counts identity requests on the cases the filters match, following a reclassified case', async () => {
+    const now = new Date('2026-11-20T12:00:00+08:00');
+    const requests = async (extra: Record<string, string>) =>
+      Object.fromEntries((await loadStatistics(t.database.db, { from: '2026-11-01', to: '2026-11-30', ...extra }, DEFAULT_SLA_POLICY, now)).identityRequests.map((r) => [r.key, r.n]));
+    // The 6 requests are on the 6 GD spy-equipment public tips.
+    expect(await requests({ province: 'GD' })).toEqual({ approved: 5, denied: 1 });
+    expect(await requests({ channel: 'public', category: 'spy_equipment' })).toEqual({ approved: 5, denied: 1 });
+    expect(await requests({ province: 'BJ' })).toEqual({});
+    expect(await requests({ channel: 'employee' })).toEqual({});
+    const [first] = await t.database.db.selectFrom('identity_requests').select('report_id').where('status', '=', 'denied').execute();
+    const before = await t.database.db.selectFrom('reports').select(['province', 'categories', 'channel']).where('id', '=', first!.report_id).executeTakeFirstOrThrow();
+    try {
+      // A reviewer moves the case to another province, category set and channel: its request follows.
+      await t.database.db.updateTable('reports').set({ province: 'BJ', categories: ['drugs', 'firearms'], channel: 'employee' }).where('id', '=', first!.report_id).execute();
+      expect(await requests({ province: 'BJ', category: 'firearms', channel: 'employee' })).toEqual({ denied: 1 });
+      expect(await requests({ province: 'GD' })).toEqual({ approved: 5 });
+    } finally {
+      await t.database.db.updateTable('reports').set(before).where('id', '=', first!.report_id).execute();
+    }
+    expect(await requests({ province: 'GD' })).toEqual({ approved: 5, denied: 1 });
+    // Every request carries exactly its report's columns.
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from identity_requests i join reports r on r.id = i.report_id
+      where (i.channel, i.province, i.categories) is distinct from (r.channel, r.province, r.categories)`.execute(t.database.db);
+    expect(rows[0]!.n).toBe(0);
   });
 });
 

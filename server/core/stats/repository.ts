@@ -14,15 +14,19 @@ import { rolledUpTimings } from './timing-rollup.js';
 
 type Where = RawBuilder<unknown>;
 
-/** The filter as SQL on `reports` aliased r. */
-export function reportFilter(f: StatsFilter, opts: { dates?: boolean } = {}): Where {
+/**
+ * The filter as SQL on `reports` aliased r, or on another table holding the report's channel,
+ * province and categories under `alias` (identity_requests, migration 20261204_1200).
+ */
+export function reportFilter(f: StatsFilter, opts: { dates?: boolean; alias?: string } = {}): Where {
+  const col = (name: string) => sql.ref(`${opts.alias ?? 'r'}.${name}`);
   const parts: RawBuilder<unknown>[] = [];
   if (opts.dates !== false) {
-    parts.push(sql`r.created_at >= ${dayStart(f.from)}`, sql`r.created_at < ${dayStart(shiftDay(f.to, 1))}`);
+    parts.push(sql`${col('created_at')} >= ${dayStart(f.from)}`, sql`${col('created_at')} < ${dayStart(shiftDay(f.to, 1))}`);
   }
-  if (f.channel) parts.push(sql`r.channel = ${f.channel}`);
-  if (f.province) parts.push(sql`r.province = ${f.province}`);
-  if (f.category) parts.push(sql`r.categories @> array[${f.category}]::text[]`);
+  if (f.channel) parts.push(sql`${col('channel')} = ${f.channel}`);
+  if (f.province) parts.push(sql`${col('province')} = ${f.province}`);
+  if (f.category) parts.push(sql`${col('categories')} @> array[${f.category}]::text[]`);
   return parts.length ? sql.join(parts, sql` and `) : sql`true`;
 }
 
@@ -87,17 +91,14 @@ async function exactTimings(db: Executor, f: StatsFilter, feedbackWindowSeconds:
 }
 
 /**
- * Identity-access requests made in the range (by their own date), and how they were decided. The
- * reports are joined only when a filter needs their columns: a request row always has its report
- * (deleting a report deletes its requests), and the join is one random read per request.
+ * Identity-access requests made in the range (by their own date), and how they were decided. A
+ * request row carries its report's channel, province and categories (migration 20261204_1200), so
+ * a filtered count reads the date index (identity_requests_stats_idx) and never the reports.
  */
 export async function identityRequests(db: Executor, f: StatsFilter): Promise<{ key: string; n: number }[]> {
-  const filtered = f.channel !== undefined || f.province !== undefined || f.category !== undefined;
   const { rows } = await sql<{ key: string; n: number }>`
-    select i.status as key, count(*)::int as n
-    from identity_requests i ${filtered ? sql`join reports r on r.id = i.report_id` : sql``}
-    where i.created_at >= ${dayStart(f.from)} and i.created_at < ${dayStart(shiftDay(f.to, 1))}
-      ${filtered ? sql`and ${reportFilter(f, { dates: false })}` : sql``}
+    select i.status as key, count(*)::int as n from identity_requests i
+    where ${reportFilter(f, { alias: 'i' })}
     group by 1 order by 1`.execute(db);
   return rows;
 }

@@ -144,4 +144,8 @@ export interface IdentityRequestsTable {
   decision_reason_sealed: Bytes | null;
   created_at: Timestamp;
   decided_at: NullableTimestamp;
+  /** The report's channel, province and category set, kept equal by triggers (migration 20261204_1200) for filtered statistics. */
+  channel: ColumnType<ReportChannel, never, never>;
+  province: ColumnType<string | null, never, never>;
+  categories: ColumnType<string[], never, never>;
 }
