@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,8 @@ export async function spawnServer(env: Record<string, string>, options: { compil
   // figures such as idle memory that a TypeScript loader would distort.
   if (options.compiled) execFileSync(process.execPath, ['server/cli/ensure-build.mjs'], { cwd: ROOT, stdio: 'ignore' });
   const command = options.compiled ? ['dist/server/main.js'] : ['--import', 'tsx', 'server/main.ts'];
+  // npm start's glibc setting (package.json; docs/operations.md, "Memory"), for the same reason.
+  const mmapThreshold = options.compiled ? { MALLOC_MMAP_THRESHOLD_: startMmapThreshold() } : {};
   const child: ChildProcess = spawn(process.execPath, command, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -47,6 +49,7 @@ export async function spawnServer(env: Record<string, string>, options: { compil
       LOG_LEVEL: 'info',
       ARGON2_MEMORY_KIB: '1024',
       ARGON2_ITERATIONS: '1',
+      ...mmapThreshold,
       ...env,
       DATA_DIR: dataDir,
       PORT: String(port),
@@ -94,4 +97,12 @@ export async function spawnServer(env: Record<string, string>, options: { compil
       await exited;
     },
   };
+}
+
+/** The glibc mmap threshold `npm start` sets (package.json scripts.start), so the compiled server runs as it would there. */
+function startMmapThreshold(): string {
+  const start = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start ?? '';
+  const found = /MALLOC_MMAP_THRESHOLD_=\$\{MALLOC_MMAP_THRESHOLD_:-(\d+)\}/.exec(start);
+  if (!found) throw new Error('package.json scripts.start no longer sets MALLOC_MMAP_THRESHOLD_');
+  return found[1]!;
 }
