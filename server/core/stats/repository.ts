@@ -26,7 +26,9 @@ export function reportFilter(f: StatsFilter, opts: { dates?: boolean; alias?: st
   }
   if (f.channel) parts.push(sql`${col('channel')} = ${f.channel}`);
   if (f.province) parts.push(sql`${col('province')} = ${f.province}`);
-  if (f.category) parts.push(sql`${col('categories')} @> array[${f.category}]::text[]`);
+  // Not `@> array[…]`: the planner would AND the range with a bitmap of every report in the category
+  // from the GIN index (330,000 at ten million reports), where checking the range's rows is cheap.
+  if (f.category) parts.push(sql`${f.category} = any(${col('categories')})`);
   return parts.length ? sql.join(parts, sql` and `) : sql`true`;
 }
 
