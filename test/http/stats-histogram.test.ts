@@ -10,9 +10,10 @@ import type { StatsFilter } from '../../server/core/stats/schema.js';
 import { DEFAULT_SLA_POLICY, type SlaPolicy } from '../../server/core/queue/sla.js';
 
 /**
- * The timing roll-up (migration 20261204_0900) against the exact scan, on a few hundred tips with
- * known durations, with the histogram path forced (histogramAbove 0) and the exact one forced
- * (Infinity): every count and deadline share equal, medians and p90 within the stated error.
+ * The timing roll-up (migrations 20261204_0900 and 20261204_1300) against the exact scan, on a few
+ * hundred tips with known durations, with the histogram path forced (histogramAbove 0) and the
+ * exact one forced (Infinity): every count and deadline share equal, medians and p90 within the
+ * stated error, unfiltered and filtered by channel, category or both.
  */
 
 let t: TestApp;
@@ -27,14 +28,14 @@ const CUT = NOW.getTime() - 30 * D;
 
 type Tip = { created: number; ack: number | null; due: number; fb: number | null; severity: 'critical' | 'normal' };
 
-/** Spread durations (seconds to days), every tenth tip critical, a third with a first feedback, some never acknowledged. */
+/** Spread durations (seconds to days), every tenth tip critical, two in five with a first feedback, some never acknowledged. */
 function regularTips(): Tip[] {
   const tips: Tip[] = [];
   for (let i = 0; i < 300; i++) {
     const created = Date.parse('2026-10-01T00:00:00+08:00') + (i % 49) * D + ((i * 7919) % 86_400) * S;
     const severity = i % 10 === 0 ? 'critical' : 'normal';
     const ack = i % 23 === 7 ? null : created + (1 + ((i * 104_729) % 40_000)) * S + (i % 7);
-    const fb = ack !== null && i % 3 === 0 ? ack + ((i * 15_485_863) % (35 * 86_400)) * S : null;
+    const fb = ack !== null && i % 5 < 2 ? ack + ((i * 15_485_863) % (35 * 86_400)) * S : null;
     tips.push({ created, ack, due: created + (severity === 'critical' ? H : D), fb, severity });
   }
   return tips;
@@ -67,8 +68,9 @@ async function insertTips(tips: Tip[]): Promise<void> {
   await sql`
     insert into reports (id, case_number, channel, status, severity, categories, province, payload_sealed, reporter_public_key,
       created_at, updated_at, acknowledged_at, triage_due_at, feedback_due_at, first_feedback_at, referral_status)
-    select gen_random_uuid(), 'PG-H' || lpad(s.i::text, 6, '0'), 'public', case when s.ack is null then 'new' else 'in_review' end, s.severity,
-      array['drugs'], 'GD', decode('ab', 'hex'), decode('cd', 'hex'), s.created, s.created, s.ack, s.due, s.created + interval '30 days', s.fb,
+    select gen_random_uuid(), 'PG-H' || lpad(s.i::text, 6, '0'), case when s.i % 4 = 0 then 'employee' else 'public' end,
+      case when s.ack is null then 'new' else 'in_review' end, s.severity,
+      case s.i % 3 when 0 then array['drugs'] when 1 then array['firearms'] else array['drugs', 'explosives'] end, 'GD', decode('ab', 'hex'), decode('cd', 'hex'), s.created, s.created, s.ack, s.due, s.created + interval '30 days', s.fb,
       case when s.i % 11 = 0 then 'referred' end
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as s(i int, created timestamptz, ack timestamptz, due timestamptz, fb timestamptz, severity text)`.execute(db());
 }
@@ -82,15 +84,17 @@ afterAll(async () => {
   await t?.close();
 });
 
-const load = (histogramAbove: number, policy: SlaPolicy = DEFAULT_SLA_POLICY) => loadStatistics(db(), RANGE, policy, NOW, { histogramAbove });
+type Filter = Pick<StatsFilter, 'channel' | 'category'>;
+const load = (histogramAbove: number, policy: SlaPolicy = DEFAULT_SLA_POLICY, filter: Filter = {}) =>
+  loadStatistics(db(), { ...RANGE, ...filter }, policy, NOW, { histogramAbove });
 
 const COUNTS = ['total', 'crit_n', 'crit_ok', 'crit_due', 'ack_n', 'ack_ok', 'ack_due', 'fb_n', 'fb_ok', 'fb_due', 'referred'] as const;
 const counts = (x: TimingRow) => Object.fromEntries(COUNTS.map((k) => [k, x[k]]));
 
 /** Counts equal, every median and p90 within the stated relative error of percentile_cont's. */
-async function expectHistogramMatchesExact(policy: SlaPolicy = DEFAULT_SLA_POLICY): Promise<{ exact: TimingRow; estimated: TimingRow }> {
-  const exact = (await load(Infinity, policy)).timings;
-  const estimated = (await load(0, policy)).timings;
+async function expectHistogramMatchesExact(policy: SlaPolicy = DEFAULT_SLA_POLICY, filter: Filter = {}): Promise<{ exact: TimingRow; estimated: TimingRow }> {
+  const exact = (await load(Infinity, policy, filter)).timings;
+  const estimated = (await load(0, policy, filter)).timings;
   expect(exact.estimated).toBe(false);
   expect(estimated.estimated).toBe(true);
   expect(counts(estimated)).toEqual(counts(exact));
@@ -142,8 +146,23 @@ describe('timing figures from the roll-up', () => {
     expect(after.estimated.ack_n).toBe(before.ack_n + 1);
   });
 
-  it('is used only without filters and above the threshold, and the page says so in both languages', async () => {
+  it('filtered by channel, category or both: the same counts, within the same error, following a reclassified tip', async () => {
+    const filters: Filter[] = [{ channel: 'employee' }, { channel: 'public' }, { category: 'drugs' }, { category: 'explosives' }, { channel: 'employee', category: 'firearms' }];
+    const totals: number[] = [];
+    for (const filter of filters) totals.push((await expectHistogramMatchesExact(DEFAULT_SLA_POLICY, filter)).exact.total);
+    // The fixture's own split: 78 employee tips of 310, a tip counted once in each of its categories.
+    expect(totals).toEqual([78, 232, 207, 103, 26]);
+    const before = (await load(0, DEFAULT_SLA_POLICY, { category: 'firearms' })).timings.total;
+    await db().updateTable('reports').set({ categories: ['firearms'], channel: 'employee' }).where('case_number', '=', 'PG-H000002').execute();
+    const moved = await expectHistogramMatchesExact(DEFAULT_SLA_POLICY, { category: 'firearms', channel: 'employee' });
+    expect(moved.exact.total).toBe(27);
+    expect((await load(0, DEFAULT_SLA_POLICY, { category: 'firearms' })).timings.total).toBe(before + 1);
+    for (const filter of filters) await expectHistogramMatchesExact(DEFAULT_SLA_POLICY, filter);
+  });
+
+  it('is used only without a province filter and above the threshold, and the page says so in both languages', async () => {
     expect((await loadStatistics(db(), { ...RANGE, province: 'GD' }, DEFAULT_SLA_POLICY, NOW, { histogramAbove: 0 })).timings.estimated).toBe(false);
+    expect((await load(0, DEFAULT_SLA_POLICY, { channel: 'employee' })).timings.estimated).toBe(true);
     expect((await load(310)).timings.estimated).toBe(false);
     expect((await load(309)).timings.estimated).toBe(true);
     const note = (locale: 'en' | 'zh-CN', data: Awaited<ReturnType<typeof load>>) => presentStatistics(locale, data, 5).find((x) => x.id === 'timings')!.note;

@@ -7,9 +7,10 @@ import { rolledUpTimings } from './timing-rollup.js';
  * Statistics queries. They read plaintext triage metadata only (dates, channel, categories,
  * province, severity, status, outcome, referral and identity-request rows, company names) and
  * never a sealed column. Counts come from the daily roll-up (rollup.ts), and so do the timing
- * figures of a large unfiltered range (timing-rollup.ts); the timing figures of a filtered or
- * small range are a range scan of reports_stats_idx (migration 20261202_1400), which holds every
- * column read here, so no request scans the table.
+ * figures of a large range without a province filter (timing-rollup.ts); the timing figures of a
+ * small range, or one filtered by province, are a range scan of reports_stats_idx (migration
+ * 20261202_1400) or reports_stats_province_idx (20261204_1200), which hold every column read
+ * here, so no request scans the table.
  */
 
 type Where = RawBuilder<unknown>;
@@ -42,7 +43,7 @@ export type TimingRow = {
   estimated: boolean;
 };
 
-/** Above this many tips in an unfiltered range, the timing figures come from the roll-up. */
+/** Above this many tips in a range without a province filter, the timing figures come from the roll-up. */
 export const HISTOGRAM_ABOVE = 50_000;
 
 /**
@@ -53,8 +54,8 @@ export const HISTOGRAM_ABOVE = 50_000;
  * the deadline passed.
  */
 export async function timings(db: Executor, f: StatsFilter, feedbackWindowSeconds: number, now: Date, histogramAbove = HISTOGRAM_ABOVE): Promise<TimingRow> {
-  // A large unfiltered range: sorting every tip's durations is what cannot meet the page's budget.
-  return (await rolledUpTimings(db, f, feedbackWindowSeconds, now, histogramAbove)) ?? exactTimings(db, f, feedbackWindowSeconds, now);
+  // A large range without a province filter: reading and sorting every tip's durations is what cannot meet the page's budget.
+  return (await rolledUpTimings(db, f, feedbackWindowSeconds, now, histogramAbove, reportFilter(f, { dates: false }))) ?? exactTimings(db, f, feedbackWindowSeconds, now);
 }
 
 /** The timing figures from the range's reports, percentiles sorted exactly (reports_stats_idx). */

@@ -9,7 +9,7 @@ import { describeError } from '../errors.js';
 import { lookPeriodically } from '../maintenance/runner.js';
 
 /**
- * The daily roll-up (migrations 20261203_1400 and 20261204_0900): counts of triage metadata per
+ * The daily roll-up (migrations 20261203_1400, 20261204_0900 and 20261204_1300): counts of triage metadata per
  * Beijing day of receipt, channel, province and category set, and the timing roll-up read by
  * timing-rollup.ts. Triggers mark a day stale in the transaction that
  * changes one of its reports or referrals; `refreshStaleDays` rebuilds those days from the reports
@@ -126,26 +126,52 @@ export const TIMING_MEASURES = [0, 1, 2] as const;
 const [CRIT, ACK, FB] = TIMING_MEASURES;
 const dayOf = (at: RawBuilder<unknown>) => sql`((${at} at time zone 'UTC') + interval '8 hours')::date`;
 
-/** The duration histograms (unfiltered grouping) and the pending-feedback rows of `days`. */
+/** Each received tip's durations: triage or acknowledgement (by severity), and first feedback after acknowledgement. */
+const MEASURED = sql`cross join lateral (values
+      (case when r.severity = 'critical' then ${sql.lit(CRIT)} else ${sql.lit(ACK)} end, date_part('epoch', r.acknowledged_at - r.created_at)),
+      (${sql.lit(FB)}, date_part('epoch', r.first_feedback_at - r.acknowledged_at))) as m(measure, secs)`;
+
+/**
+ * The groupings of the filtered timing roll-up (migration 20261204_1300), '' standing for any:
+ * the tip's channel alone, each of its category codes alone, and both. A tip counts once per
+ * category code, as the category filter finds it.
+ */
+const FILTER_GROUPS = sql`cross join lateral (
+      select r.channel, ''::text
+      union all select '', k.code from (select distinct unnest(r.categories)) as k(code)
+      union all select r.channel, k.code from (select distinct unnest(r.categories)) as k(code)) as g(channel, category)`;
+
+/** The duration histograms (unfiltered, and per filter grouping) and the pending-feedback rows of `days`. */
 async function rebuildTimingDays(db: Executor, days: string[]): Promise<void> {
-  await sql`delete from stats_timing_hist where day = any(${days}::date[])`.execute(db);
+  for (const table of ['stats_timing_hist', 'stats_timing_hist_by', 'stats_fb_pending', 'stats_fb_pending_by']) {
+    await sql`delete from ${sql.table(table)} where day = any(${days}::date[])`.execute(db);
+  }
   // date_part gives the same float8 seconds the exact path compares and sorts.
   await sql`
     insert into stats_timing_hist (day, measure, bucket, n)
     select d.day, m.measure, ${durationBucket(sql`m.secs`)}, count(*)::int
-    from unnest(${days}::date[]) as d(day) ${receivedOn}
-    cross join lateral (values
-      (case when r.severity = 'critical' then ${sql.lit(CRIT)} else ${sql.lit(ACK)} end, date_part('epoch', r.acknowledged_at - r.created_at)),
-      (${sql.lit(FB)}, date_part('epoch', r.first_feedback_at - r.acknowledged_at))) as m(measure, secs)
+    from unnest(${days}::date[]) as d(day) ${receivedOn} ${MEASURED}
     where m.secs is not null
     group by 1, 2, 3`.execute(db);
-  await sql`delete from stats_fb_pending where day = any(${days}::date[])`.execute(db);
+  await sql`
+    insert into stats_timing_hist_by (channel, category, day, measure, bucket, n)
+    select g.channel, g.category, d.day, m.measure, ${durationBucket(sql`m.secs`)}, count(*)::int
+    from unnest(${days}::date[]) as d(day) ${receivedOn} ${MEASURED} ${FILTER_GROUPS}
+    where m.secs is not null
+    group by 1, 2, 3, 4, 5`.execute(db);
+  const pending = sql`r.acknowledged_at is not null and r.first_feedback_at is null`;
   await sql`
     insert into stats_fb_pending (day, ack_day, n)
     select d.day, ${dayOf(sql`r.acknowledged_at`)}, count(*)::int
     from unnest(${days}::date[]) as d(day) ${receivedOn}
-    where r.acknowledged_at is not null and r.first_feedback_at is null
+    where ${pending}
     group by 1, 2`.execute(db);
+  await sql`
+    insert into stats_fb_pending_by (channel, category, day, ack_day, n)
+    select g.channel, g.category, d.day, ${dayOf(sql`r.acknowledged_at`)}, count(*)::int
+    from unnest(${days}::date[]) as d(day) ${receivedOn} ${FILTER_GROUPS}
+    where ${pending}
+    group by 1, 2, 3, 4`.execute(db);
 }
 
 type Dimension = 'channel' | 'province' | 'categories';

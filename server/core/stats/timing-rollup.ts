@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Executor } from '../db/executor.js';
 import { bucketEndingAt, countThrough, percentiles, type Histogram } from './histogram.js';
 import { DAILY_TIMING_COLUMNS, dailyFilter } from './rollup.js';
@@ -6,26 +6,31 @@ import { beijingDay, dayStart, shiftDay, type StatsFilter } from './schema.js';
 import type { TimingRow } from './repository.js';
 
 /**
- * The timing roll-up (migration 20261204_0900): duration histograms and the per-day rows that
- * make deadline compliance exact without reading the range's reports. Rebuilt with stats_daily
- * for the same stale days; read only for an unfiltered range (the histograms hold that grouping).
+ * The timing roll-up (migrations 20261204_0900 and 20261204_1300): duration histograms and the
+ * per-day rows that make deadline compliance exact without reading the range's reports. Rebuilt
+ * with stats_daily for the same stale days. Read for a range without a filter, or filtered by
+ * channel, category or both; a province filter narrows the exact scan instead.
  */
 
 type DailyTotals = Record<'total' | 'referred' | (typeof DAILY_TIMING_COLUMNS)[number], number>;
 
 /**
  * The timing figures from the roll-up, or undefined when the exact scan is the better answer: a
- * filtered request (the histograms hold the unfiltered grouping only, and filters narrow the
- * rows), a range of at most `histogramAbove` tips, or a feedback window that is not a bucket edge.
+ * province filter (reports_stats_province_idx reads that province's share of the range, and the
+ * roll-up keeps no province grouping), a range of at most `histogramAbove` tips, or a feedback
+ * window that is not a bucket edge. `reportFilter`: the channel and category filter on reports
+ * aliased r, for the few tips counted one by one.
  */
-export async function rolledUpTimings(db: Executor, f: StatsFilter, feedbackWindowSeconds: number, now: Date, histogramAbove: number): Promise<TimingRow | undefined> {
+export async function rolledUpTimings(
+  db: Executor, f: StatsFilter, feedbackWindowSeconds: number, now: Date, histogramAbove: number, reportFilter: RawBuilder<unknown>,
+): Promise<TimingRow | undefined> {
   const windowBucket = bucketEndingAt(feedbackWindowSeconds);
-  if (f.channel || f.province || f.category || windowBucket === undefined) return undefined;
+  if (f.province || windowBucket === undefined) return undefined;
   const totals = await dailyTotals(db, f);
   if (totals.total <= histogramAbove) return undefined;
   const [crit, ack, fb] = await histograms(db, f);
-  const late = await unacknowledgedLate(db, f, now);
-  const fbLate = await withoutFeedbackLate(db, f, new Date(now.getTime() - feedbackWindowSeconds * 1000));
+  const late = await unacknowledgedLate(db, f, now, reportFilter);
+  const fbLate = await withoutFeedbackLate(db, f, new Date(now.getTime() - feedbackWindowSeconds * 1000), reportFilter);
   const spread = (h: Histogram) => {
     const [median = null, p90 = null] = percentiles(h, [0.5, 0.9]);
     return { median, p90 };
@@ -41,6 +46,12 @@ export async function rolledUpTimings(db: Executor, f: StatsFilter, feedbackWind
   };
 }
 
+/** The *_by tables' grouping of a channel and/or category filter ('' = any), or undefined for an unfiltered range. */
+function grouping(f: StatsFilter): RawBuilder<unknown> | undefined {
+  if (f.channel === undefined && f.category === undefined) return undefined;
+  return sql`channel = ${f.channel ?? ''} and category = ${f.category ?? ''}`;
+}
+
 async function dailyTotals(db: Executor, f: StatsFilter): Promise<DailyTotals> {
   const sums = DAILY_TIMING_COLUMNS.map((c) => sql`coalesce(sum(${sql.id('d', c)}), 0)::int as ${sql.id(c)}`);
   const { rows } = await sql<DailyTotals>`
@@ -49,11 +60,16 @@ async function dailyTotals(db: Executor, f: StatsFilter): Promise<DailyTotals> {
   return rows[0]!;
 }
 
-/** The unfiltered range's histograms, one per measure (rollup.ts TIMING_MEASURES: the measure is the index). */
+/** The range's histograms, one per measure (rollup.ts TIMING_MEASURES: the measure is the index). */
 async function histograms(db: Executor, f: StatsFilter): Promise<[Histogram, Histogram, Histogram]> {
-  const { rows } = await sql<{ measure: number; bucket: number; n: number }>`
-    select measure, bucket, sum(n)::int as n from stats_timing_hist
-    where day >= ${f.from}::date and day <= ${f.to}::date group by 1, 2`.execute(db);
+  const by = grouping(f);
+  const days = sql`day >= ${f.from}::date and day <= ${f.to}::date`;
+  const { rows } = await (by
+    ? sql<{ measure: number; bucket: number; n: number }>`
+        select measure, bucket, sum(n)::int as n from stats_timing_hist_by where ${by} and ${days} group by 1, 2`
+    : sql<{ measure: number; bucket: number; n: number }>`
+        select measure, bucket, sum(n)::int as n from stats_timing_hist where ${days} group by 1, 2`
+  ).execute(db);
   const out: [Map<number, number>, Map<number, number>, Map<number, number>] = [new Map(), new Map(), new Map()];
   for (const r of rows) out[Number(r.measure)]?.set(Number(r.bucket), Number(r.n));
   return out;
@@ -62,27 +78,28 @@ async function histograms(db: Executor, f: StatsFilter): Promise<[Histogram, His
 const inRange = (f: StatsFilter) => sql`r.created_at >= ${dayStart(f.from)} and r.created_at < ${dayStart(shiftDay(f.to, 1))}`;
 
 /** Unacknowledged tips whose triage deadline has passed: few (new, or closed unacknowledged), through reports_unacknowledged_idx. */
-async function unacknowledgedLate(db: Executor, f: StatsFilter, now: Date): Promise<{ crit: number; ack: number }> {
+async function unacknowledgedLate(db: Executor, f: StatsFilter, now: Date, reportFilter: RawBuilder<unknown>): Promise<{ crit: number; ack: number }> {
   const { rows } = await sql<{ crit: number; ack: number }>`
     select count(*) filter (where r.severity = 'critical')::int as crit, count(*) filter (where r.severity <> 'critical')::int as ack
-    from reports r where r.acknowledged_at is null and r.triage_due_at < ${now} and ${inRange(f)}`.execute(db);
+    from reports r where r.acknowledged_at is null and r.triage_due_at < ${now} and ${inRange(f)} and ${reportFilter}`.execute(db);
   return rows[0]!;
 }
 
 /**
  * Acknowledged tips without a first feedback whose window closed before now (acknowledged before
- * `cut` = now − window). Acknowledgement days wholly before the cut come from stats_fb_pending;
- * the one day the cut falls in is counted tip by tip through reports_feedback_pending_idx (the
- * same split as the backlog's age bounds in rollup.ts).
+ * `cut` = now − window). Acknowledgement days wholly before the cut come from stats_fb_pending
+ * (or stats_fb_pending_by, filtered); the one day the cut falls in is counted tip by tip through
+ * reports_feedback_pending_idx (the same split as the backlog's age bounds in rollup.ts).
  */
-async function withoutFeedbackLate(db: Executor, f: StatsFilter, cut: Date): Promise<number> {
+async function withoutFeedbackLate(db: Executor, f: StatsFilter, cut: Date, reportFilter: RawBuilder<unknown>): Promise<number> {
   const cutDay = beijingDay(cut);
+  const by = grouping(f);
   const whole = await sql<{ n: number }>`
-    select coalesce(sum(p.n), 0)::int as n from stats_fb_pending p
-    where p.day >= ${f.from}::date and p.day <= ${f.to}::date and p.ack_day < ${cutDay}::date`.execute(db);
+    select coalesce(sum(p.n), 0)::int as n from ${sql.table(by ? 'stats_fb_pending_by' : 'stats_fb_pending')} p
+    where ${by ?? sql`true`} and p.day >= ${f.from}::date and p.day <= ${f.to}::date and p.ack_day < ${cutDay}::date`.execute(db);
   const partial = await sql<{ n: number }>`
     select count(*)::int as n from reports r
     where r.first_feedback_at is null and r.acknowledged_at is not null
-      and r.acknowledged_at >= ${dayStart(cutDay)} and r.acknowledged_at < ${cut} and ${inRange(f)}`.execute(db);
+      and r.acknowledged_at >= ${dayStart(cutDay)} and r.acknowledged_at < ${cut} and ${inRange(f)} and ${reportFilter}`.execute(db);
   return Number(whole.rows[0]!.n) + Number(partial.rows[0]!.n);
 }
