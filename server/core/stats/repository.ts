@@ -55,7 +55,7 @@ export const HISTOGRAM_ABOVE = 50_000;
  */
 export async function timings(db: Executor, f: StatsFilter, feedbackWindowSeconds: number, now: Date, histogramAbove = HISTOGRAM_ABOVE): Promise<TimingRow> {
   // A large range without a province filter: reading and sorting every tip's durations is what cannot meet the page's budget.
-  return (await rolledUpTimings(db, f, feedbackWindowSeconds, now, histogramAbove, reportFilter(f, { dates: false }))) ?? exactTimings(db, f, feedbackWindowSeconds, now);
+  return (await rolledUpTimings(db, f, feedbackWindowSeconds, now, histogramAbove, reportFilter(f))) ?? exactTimings(db, f, feedbackWindowSeconds, now);
 }
 
 /** The timing figures from the range's reports, percentiles sorted exactly (reports_stats_idx). */

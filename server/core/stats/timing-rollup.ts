@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Executor } from '../db/executor.js';
 import { bucketEndingAt, countThrough, percentiles, type Histogram } from './histogram.js';
 import { DAILY_TIMING_COLUMNS, dailyFilter } from './rollup.js';
-import { beijingDay, dayStart, shiftDay, type StatsFilter } from './schema.js';
+import { beijingDay, dayStart, type StatsFilter } from './schema.js';
 import type { TimingRow } from './repository.js';
 
 /**
@@ -18,8 +18,8 @@ type DailyTotals = Record<'total' | 'referred' | (typeof DAILY_TIMING_COLUMNS)[n
  * The timing figures from the roll-up, or undefined when the exact scan is the better answer: a
  * province filter (reports_stats_province_idx reads that province's share of the range, and the
  * roll-up keeps no province grouping), a range of at most `histogramAbove` tips, or a feedback
- * window that is not a bucket edge. `reportFilter`: the channel and category filter on reports
- * aliased r, for the few tips counted one by one.
+ * window that is not a bucket edge. `reportFilter`: the range and its channel and category
+ * filter on reports aliased r (repository.reportFilter), for the few tips counted one by one.
  */
 export async function rolledUpTimings(
   db: Executor, f: StatsFilter, feedbackWindowSeconds: number, now: Date, histogramAbove: number, reportFilter: RawBuilder<unknown>,
@@ -29,7 +29,7 @@ export async function rolledUpTimings(
   const totals = await dailyTotals(db, f);
   if (totals.total <= histogramAbove) return undefined;
   const [crit, ack, fb] = await histograms(db, f);
-  const late = await unacknowledgedLate(db, f, now, reportFilter);
+  const late = await unacknowledgedLate(db, now, reportFilter);
   const fbLate = await withoutFeedbackLate(db, f, new Date(now.getTime() - feedbackWindowSeconds * 1000), reportFilter);
   const spread = (h: Histogram) => {
     const [median = null, p90 = null] = percentiles(h, [0.5, 0.9]);
@@ -63,25 +63,19 @@ async function dailyTotals(db: Executor, f: StatsFilter): Promise<DailyTotals> {
 /** The range's histograms, one per measure (rollup.ts TIMING_MEASURES: the measure is the index). */
 async function histograms(db: Executor, f: StatsFilter): Promise<[Histogram, Histogram, Histogram]> {
   const by = grouping(f);
-  const days = sql`day >= ${f.from}::date and day <= ${f.to}::date`;
-  const { rows } = await (by
-    ? sql<{ measure: number; bucket: number; n: number }>`
-        select measure, bucket, sum(n)::int as n from stats_timing_hist_by where ${by} and ${days} group by 1, 2`
-    : sql<{ measure: number; bucket: number; n: number }>`
-        select measure, bucket, sum(n)::int as n from stats_timing_hist where ${days} group by 1, 2`
-  ).execute(db);
+  const { rows } = await sql<{ measure: number; bucket: number; n: number }>`
+    select measure, bucket, sum(n)::int as n from ${sql.table(by ? 'stats_timing_hist_by' : 'stats_timing_hist')}
+    where ${by ?? sql`true`} and day >= ${f.from}::date and day <= ${f.to}::date group by 1, 2`.execute(db);
   const out: [Map<number, number>, Map<number, number>, Map<number, number>] = [new Map(), new Map(), new Map()];
   for (const r of rows) out[Number(r.measure)]?.set(Number(r.bucket), Number(r.n));
   return out;
 }
 
-const inRange = (f: StatsFilter) => sql`r.created_at >= ${dayStart(f.from)} and r.created_at < ${dayStart(shiftDay(f.to, 1))}`;
-
 /** Unacknowledged tips whose triage deadline has passed: few (new, or closed unacknowledged), through reports_unacknowledged_idx. */
-async function unacknowledgedLate(db: Executor, f: StatsFilter, now: Date, reportFilter: RawBuilder<unknown>): Promise<{ crit: number; ack: number }> {
+async function unacknowledgedLate(db: Executor, now: Date, reportFilter: RawBuilder<unknown>): Promise<{ crit: number; ack: number }> {
   const { rows } = await sql<{ crit: number; ack: number }>`
     select count(*) filter (where r.severity = 'critical')::int as crit, count(*) filter (where r.severity <> 'critical')::int as ack
-    from reports r where r.acknowledged_at is null and r.triage_due_at < ${now} and ${inRange(f)} and ${reportFilter}`.execute(db);
+    from reports r where r.acknowledged_at is null and r.triage_due_at < ${now} and ${reportFilter}`.execute(db);
   return rows[0]!;
 }
 
@@ -100,6 +94,6 @@ async function withoutFeedbackLate(db: Executor, f: StatsFilter, cut: Date, repo
   const partial = await sql<{ n: number }>`
     select count(*)::int as n from reports r
     where r.first_feedback_at is null and r.acknowledged_at is not null
-      and r.acknowledged_at >= ${dayStart(cutDay)} and r.acknowledged_at < ${cut} and ${inRange(f)} and ${reportFilter}`.execute(db);
+      and r.acknowledged_at >= ${dayStart(cutDay)} and r.acknowledged_at < ${cut} and ${reportFilter}`.execute(db);
   return Number(whole.rows[0]!.n) + Number(partial.rows[0]!.n);
 }
